@@ -1,0 +1,100 @@
+/**
+ * lifArray — P parallel LIF lanes time-multiplexed over many neurons, state in
+ * a logical memory.  Parameters, derivation and rendering of the block.
+ * Golden model: ./golden.ts.  Testbench: ./lifArray_tb.v.hbs.  Tests: ./lifArray.test.ts.
+ */
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import type { LifFamily, Resolved, ResolvedLif } from "../../config/resolve.ts";
+import { renderVerilog, type GeneratedFile } from "../../render/render.ts";
+import { idxBits, maxS, minS } from "../../util/bits.ts";
+import { logicalMemory, renderRam1r1w, type LogicalMemory } from "../memory/ram1r1w.ts";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+export interface LifArrayParams {
+  module: string;
+  family: string;
+  lanes: number;
+  neurons: number;
+  /** state words: ceil(neurons / lanes) */
+  depth: number;
+  addrBits: number;
+  xBits: number;
+  stateBits: number;
+  /**
+   * stored state width: stateBits, plus one bit when reset = "subtract" with a negative
+   * threshold (then W' = G - threshold can exceed the stateBits range; SPEC saturates G only)
+   */
+  wBits: number;
+  /** width of the internal G arithmetic (holds X - W, W*(2^tau-1) without overflow) */
+  gBits: number;
+  threshold: number;
+  tauShift: number;
+  decayInput: boolean;
+  fire: ">=" | ">";
+  reset: "zero" | "subtract";
+  resetSubtract: boolean;
+  stateMax: number;
+  stateMin: number;
+  mem: LogicalMemory;
+}
+
+/**
+ * Derive the parameters of one LIF array.
+ * @param tag     module-name suffix, unique within the design (e.g. "qkv", "b0_attn")
+ * @param neurons neurons served (e.g. tokens x channels)
+ */
+export function lifArrayParams(r: Resolved, lif: ResolvedLif, tag: string, neurons: number, lanes = r.hw.lifLanes): LifArrayParams {
+  const depth = Math.ceil(neurons / lanes);
+  const resetSubtract = lif.reset === "subtract";
+  const wBits = resetSubtract && lif.threshold < 0 ? lif.stateBits + 1 : lif.stateBits;
+  const gBits = Math.max(lif.xBits, wBits) + lif.tauShift + 2;
+  const module = `${r.name}_lifArray_${tag}`;
+  return {
+    module,
+    family: lif.family,
+    lanes,
+    neurons,
+    depth,
+    addrBits: idxBits(depth),
+    xBits: lif.xBits,
+    stateBits: lif.stateBits,
+    wBits,
+    gBits,
+    threshold: lif.threshold,
+    tauShift: lif.tauShift,
+    decayInput: lif.decayInput,
+    fire: lif.fire,
+    reset: lif.reset,
+    resetSubtract,
+    stateMax: maxS(lif.stateBits),
+    stateMin: minS(lif.stateBits),
+    mem: logicalMemory(`${module}_state`, `LIF ${tag} membrane state`, depth, lanes * wBits),
+  };
+}
+
+export function lifArrayContext(p: LifArrayParams) {
+  return {
+    ...p,
+    memModule: p.mem.module,
+    addrMsb: p.addrBits - 1,
+    lanesMsb: p.lanes - 1,
+    xMsb: p.xBits - 1,
+    wMsb: p.wBits - 1,
+    gMsb: p.gBits - 1,
+    sMsb: p.stateBits - 1,
+    xBusMsb: p.lanes * p.xBits - 1,
+    wBusMsb: p.lanes * p.wBits - 1,
+  };
+}
+
+/** The array module and its state memory's behavioral model. */
+export function renderLifArray(r: Resolved, p: LifArrayParams): GeneratedFile[] {
+  return [
+    renderVerilog(r, path.join(here, "lifArray.v.hbs"), `${p.module}.v`, `LIF neuron array (${p.family})`, lifArrayContext(p)),
+    renderRam1r1w(r, p.mem),
+  ];
+}
+
+export type { LifFamily };

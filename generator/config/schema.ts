@@ -1,0 +1,135 @@
+/**
+ * User-facing configuration schema (zod).  This is the *user* config: what a
+ * researcher writes.  Every derived width/depth lives in resolve.ts.
+ *
+ * Field names of the `model` section are fixed by ../shared/SPEC.md §2.
+ * All objects are strict: an unknown key is an error naming that key.
+ */
+import { z } from "zod";
+
+/** Verilog-2005 simple identifier, not a keyword, short enough for tools. */
+export const VERILOG_KEYWORDS = new Set(
+  (
+    "always and assign automatic begin buf bufif0 bufif1 case casex casez cell cmos config deassign default defparam " +
+    "design disable edge else end endcase endconfig endfunction endgenerate endmodule endprimitive endspecify endtable " +
+    "endtask event for force forever fork function generate genvar highz0 highz1 if ifnone incdir include initial inout " +
+    "input instance integer join large liblist library localparam macromodule medium module nand negedge nmos nor " +
+    "noshowcancelled not notif0 notif1 or output parameter pmos posedge primitive pull0 pull1 pulldown pullup " +
+    "pulsestyle_onevent pulsestyle_ondetect rcmos real realtime reg release repeat rnmos rpmos rtran rtranif0 rtranif1 " +
+    "scalared showcancelled signed small specify specparam strong0 strong1 supply0 supply1 table task time tran " +
+    "tranif0 tranif1 tri tri0 tri1 triand trior trireg unsigned use uwire vectored wait wand weak0 weak1 while wire wor " +
+    "xnor xor logic bit byte int shortint longint"
+  ).split(" "),
+);
+
+export const verilogName = z
+  .string()
+  .regex(/^[A-Za-z][A-Za-z0-9_]{0,31}$/, {
+    message: "must be a Verilog identifier: a letter, then letters, digits or '_' (at most 32 characters)",
+  })
+  .refine((s) => !VERILOG_KEYWORDS.has(s), { message: "must not be a Verilog keyword" });
+
+const int = (min: number, max: number) => z.number().int().min(min).max(max);
+
+export const lifSchema = z.strictObject({
+  threshold: z.number().int().describe("Firing threshold (integer, in membrane units)."),
+  tauShift: int(0, 15).default(1).describe("Leak shift: tau = 2^tauShift (SPEC §1.1)."),
+  decayInput: z.boolean().default(true).describe("true: G = W + ((X - W) >> tauShift); false: G = ((W*(2^tauShift-1)) >> tauShift) + X."),
+  fire: z.enum([">=", ">"]).default(">=").describe("Spike when G >= threshold or G > threshold."),
+  reset: z.enum(["zero", "subtract"]).default("zero").describe("Hard reset to 0, or soft reset W' = G - threshold."),
+  stateBits: int(2, 32).default(16).describe("Width of the saturated membrane state."),
+});
+export type LifUserConfig = z.infer<typeof lifSchema>;
+
+function lifWith(threshold: number) {
+  return lifSchema.extend({ threshold: z.number().int().default(threshold).describe("Firing threshold.") }).prefault({});
+}
+
+export const modelSchema = z
+  .strictObject({
+    timesteps: int(1, 64).default(4).describe("T, timesteps."),
+    tokens: int(1, 4096).default(64).describe("N, tokens."),
+    dim: int(1, 4096).default(384).describe("D, model width."),
+    heads: int(1, 256).default(12).describe("H, attention heads (D % H == 0)."),
+    blocks: int(1, 64).default(4).describe("L, encoder blocks."),
+    attention: z.enum(["ssa", "sdsa"]).default("ssa").describe("Spiking self-attention variant."),
+    experts: int(1, 64).default(4).describe("E, experts per block."),
+    topK: int(1, 64).default(2).describe("k, experts selected per (t, n) or per token."),
+    expertHidden: int(1, 16384).default(384).describe("F, expert hidden width."),
+    routing: z.enum(["per-step", "per-token"]).default("per-step").describe("Route each (t, n), or each token once from the sum over t."),
+    weightBits: int(2, 16).default(8).describe("Signed width of weights."),
+    biasBits: int(2, 24).default(16).describe("Signed width of biases."),
+    accBits: int(2, 32).default(16).describe("Saturation width of linear-layer outputs."),
+    residBits: int(2, 32).default(16).describe("Saturation width of the residual stream U."),
+    attnShift: int(0, 31).default(0).describe("Right shift of Y before LIF_attn (ssa)."),
+    lif: z
+      .strictObject({
+        shortcut: lifWith(64).describe("LIF_a and LIF_m (on the residual stream)."),
+        qkv: lifWith(64).describe("LIF_q, LIF_k, LIF_v."),
+        attn: lifWith(4).describe("LIF_attn (ssa only)."),
+        hidden: lifWith(64).describe("LIF_h[e] of every expert."),
+      })
+      .prefault({})
+      .describe("LIF parameters per family."),
+  })
+  .superRefine((m, ctx) => {
+    if (m.dim % m.heads !== 0)
+      ctx.addIssue({
+        code: "custom",
+        path: ["heads"],
+        message: `heads must divide dim (dim = ${m.dim}); valid values: ${divisors(m.dim).join(", ")}`,
+      });
+    if (m.topK > m.experts)
+      ctx.addIssue({ code: "custom", path: ["topK"], message: `topK must be <= experts (${m.experts}); valid: 1..${m.experts}` });
+    for (const fam of ["shortcut", "qkv", "attn", "hidden"] as const) {
+      const l = m.lif[fam];
+      const lo = -(2 ** (l.stateBits - 1));
+      const hi = 2 ** (l.stateBits - 1) - 1;
+      if (l.threshold < lo || l.threshold > hi)
+        ctx.addIssue({
+          code: "custom",
+          path: ["lif", fam, "threshold"],
+          message: `threshold must fit lif.${fam}.stateBits = ${l.stateBits} (range ${lo}..${hi}); raise stateBits or lower the threshold`,
+        });
+    }
+  });
+export type ModelConfig = z.infer<typeof modelSchema>;
+
+export const hardwareSchema = z
+  .strictObject({
+    linearLanes: int(1, 256).default(16).describe("Synaptic accumulator lanes of the linear engine (output channels in parallel)."),
+    tokenGroup: int(1, 256).default(8).describe("Tokens (t, n) held together in the linear engine so one weight word serves all of them."),
+    lifLanes: int(1, 256).default(8).describe("Parallel LIF lanes of a LIF neuron array."),
+    attnCores: int(1, 256).optional().describe("Physical attention cores (default: one per head)."),
+    expertCores: int(1, 64).optional().describe("Physical expert cores (default: min(experts, 4)); experts beyond are time-multiplexed."),
+    macroMinBits: int(0, 1 << 24).default(4096).describe("Logical memories below this many bits are flip-flops, not SRAM macros (ORFS SYNTH_MEMORY_MAX_BITS)."),
+    clockMHz: z.number().positive().max(5000).default(500).describe("Target clock for PPA estimates."),
+  })
+  .prefault({});
+export type HardwareConfig = z.infer<typeof hardwareSchema>;
+
+export const integrationSchema = z
+  .strictObject({
+    mode: z.enum(["2d", "memory-on-logic", "logic-on-logic", "auto"]).default("memory-on-logic").describe("How the design is split over two face-to-face dies."),
+    bondPitchUm: z.number().positive().max(100).default(1).describe("Hybrid-bond pitch in micrometres."),
+    bondUsableFraction: z.number().gt(0).max(1).default(0.5).describe("Fraction of the footprint usable for bonds."),
+    f2fRegisters: z.boolean().default(false).describe("Register every F2F signal on both sides of the bond."),
+    balance: z.number().gt(0).max(1).default(0.2).describe("Allowed tier-area imbalance |A_top - A_bot| / (A_top + A_bot) for auto partitioning."),
+  })
+  .prefault({});
+export type IntegrationConfig = z.infer<typeof integrationSchema>;
+
+export const configSchema = z.strictObject({
+  name: verilogName.default("st3d").describe("Design name; prefixes every module (Verilog identifier)."),
+  model: modelSchema.prefault({}),
+  hardware: hardwareSchema,
+  integration: integrationSchema,
+});
+export type UserConfig = z.infer<typeof configSchema>;
+export type UserConfigInput = z.input<typeof configSchema>;
+
+function divisors(n: number): number[] {
+  const out: number[] = [];
+  for (let i = 1; i <= n; i++) if (n % i === 0) out.push(i);
+  return out.length > 12 ? [...out.slice(0, 6), "…" as unknown as number, ...out.slice(-3)] : out;
+}

@@ -1,0 +1,76 @@
+/**
+ * Wrappers around the external tools (execa).  A missing tool raises
+ * ToolMissingError whose message is the one-line fix, never a crash.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { execa } from "execa";
+
+export class ToolMissingError extends Error {
+  constructor(tool: string, fix: string) {
+    super(`${tool} not found. Fix: ${fix}`);
+    this.name = "ToolMissingError";
+  }
+}
+
+export class ToolFailedError extends Error {
+  constructor(
+    readonly tool: string,
+    readonly output: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = "ToolFailedError";
+  }
+}
+
+const FIX = "run 'npm run setup' (or: sudo apt-get install -y verilator iverilog yosys opensta qflow-tech-osu018)";
+
+const whichCache = new Map<string, string | null>();
+export function which(cmd: string): string | null {
+  if (whichCache.has(cmd)) return whichCache.get(cmd)!;
+  let found: string | null = null;
+  for (const dir of (process.env.PATH ?? "").split(path.delimiter)) {
+    const p = path.join(dir, cmd);
+    try {
+      fs.accessSync(p, fs.constants.X_OK);
+      found = p;
+      break;
+    } catch {
+      /* keep looking */
+    }
+  }
+  whichCache.set(cmd, found);
+  return found;
+}
+
+export function requireTool(cmd: string): string {
+  const p = which(cmd);
+  if (!p) throw new ToolMissingError(cmd, FIX);
+  return p;
+}
+
+export async function run(cmd: string, args: string[], opts: { cwd?: string; timeoutMs?: number } = {}) {
+  if (!path.isAbsolute(cmd)) requireTool(cmd);
+  const res = await execa(cmd, args, { cwd: opts.cwd, reject: false, all: true, timeout: opts.timeoutMs ?? 30 * 60_000, stdin: "ignore" });
+  return { code: res.exitCode ?? -1, output: res.all ?? "", timedOut: res.timedOut };
+}
+
+export async function toolVersions(): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  const probes: [string, string[]][] = [
+    ["verilator", ["--version"]],
+    ["iverilog", ["-V"]],
+    ["yosys", ["-V"]],
+    ["sta", ["-version"]],
+  ];
+  for (const [cmd, args] of probes) {
+    if (!which(cmd)) {
+      out[cmd] = "missing";
+      continue;
+    }
+    const r = await execa(cmd, args, { reject: false, all: true, stdin: "ignore", timeout: 20_000 });
+    out[cmd] = (r.all ?? "").split("\n")[0].trim();
+  }
+  return out;
+}

@@ -1,0 +1,76 @@
+/**
+ * Yosys synthesis wrapper.  Uses Debian's `yosys` when present, else the
+ * WebAssembly build from npm (@yowasp/yosys).  Reports cell counts and
+ * whether any latch was inferred.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { run, which, ToolFailedError, ToolMissingError } from "./tools.ts";
+import { tail } from "./verilator.ts";
+
+export interface SynthResult {
+  ok: boolean;
+  log: string;
+  latches: number;
+  cells: Record<string, number>;
+  totalCells: number;
+  blackboxes: string[];
+  json?: string;
+}
+
+async function runYosysScript(script: string, workDir: string): Promise<{ code: number; output: string }> {
+  fs.mkdirSync(workDir, { recursive: true });
+  const scriptFile = path.join(workDir, "synth.ys");
+  fs.writeFileSync(scriptFile, script);
+  if (which("yosys")) return run("yosys", ["-q", "-l", path.join(workDir, "yosys.log"), "-s", scriptFile], { cwd: workDir });
+  let mod: { runYosys: (args: string[], files?: unknown, opts?: unknown) => Promise<unknown> };
+  try {
+    mod = (await import("@yowasp/yosys" as string)) as typeof mod;
+  } catch {
+    throw new ToolMissingError("yosys", "run 'npm run setup' (apt-get install yosys) or 'npm install @yowasp/yosys'");
+  }
+  const cwd = process.cwd();
+  process.chdir(workDir);
+  try {
+    await mod.runYosys(["-q", "-l", "yosys.log", "-s", "synth.ys"]);
+    return { code: 0, output: "" };
+  } catch (e) {
+    return { code: 1, output: String(e) };
+  } finally {
+    process.chdir(cwd);
+  }
+}
+
+/**
+ * Generic synthesis (`synth -top`), flattening optional.  Files must be
+ * synthesizable RTL (and blackbox stubs); `-noautowire`-style strictness comes
+ * from `read_verilog -defer`.
+ */
+export async function yosysSynth(files: string[], top: string, workDir: string, opts: { flatten?: boolean; writeJson?: boolean } = {}): Promise<SynthResult> {
+  const abs = files.map((f) => path.resolve(f));
+  const lines = [
+    ...abs.map((f) => `read_verilog -defer ${f}`),
+    `hierarchy -check -top ${top}`,
+    `synth -top ${top}${opts.flatten ? " -flatten" : ""}`,
+    "select -assert-none t:$dlatch t:$_DLATCH_* t:$_DLATCH_P_ t:$_DLATCH_N_ t:$sr t:$dlatchsr",
+    "tee -o stat.txt stat",
+    "tee -o stat.json stat -json",
+    ...(opts.writeJson ? ["write_json netlist.json"] : []),
+  ];
+  const res = await runYosysScript(lines.join("\n") + "\n", workDir);
+  const logFile = path.join(workDir, "yosys.log");
+  const log = fs.existsSync(logFile) ? fs.readFileSync(logFile, "utf8") : res.output;
+  if (res.code !== 0) {
+    const latch = /select -assert-none/.test(log) && /Assertion failed/.test(log);
+    if (latch) return { ok: false, log, latches: 1, cells: {}, totalCells: 0, blackboxes: [] };
+    throw new ToolFailedError("yosys", log, `yosys synthesis of ${top} failed:\n${tail(log + "\n" + res.output)}`);
+  }
+  const stat = JSON.parse(fs.readFileSync(path.join(workDir, "stat.json"), "utf8"));
+  const design = stat.design ?? {};
+  const cells: Record<string, number> = design.num_cells_by_type ?? {};
+  const latches = Object.entries(cells)
+    .filter(([k]) => /latch/i.test(k))
+    .reduce((a, [, v]) => a + (v as number), 0);
+  const blackboxes = Object.keys(stat.modules ?? {}).filter((m) => false && m);
+  return { ok: latches === 0, log, latches, cells, totalCells: design.num_cells ?? 0, blackboxes, json: opts.writeJson ? path.join(workDir, "netlist.json") : undefined };
+}

@@ -1,0 +1,96 @@
+/**
+ * Simulation harness shared by every block's tests and by `st3d run`:
+ * build a testbench on Icarus or Verilator, run it with plusargs, and demand
+ * the one-line verdict "PASS <name>" (a testbench prints "FAIL ..." and calls
+ * $fatal on any mismatch).  Also: hex files for $readmemh.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { icarusBuild, icarusRun } from "../generator/toolchain/icarus.ts";
+import { verilatorBuild, verilatorRun, tail } from "../generator/toolchain/verilator.ts";
+import { REPO_ROOT } from "../generator/render/render.ts";
+
+export type Sim = "icarus" | "verilator";
+export const SIMS: Sim[] = ["icarus", "verilator"];
+
+export interface Built {
+  sim: Sim;
+  bin: string;
+  workDir: string;
+}
+
+export function buildDir(...parts: string[]): string {
+  const d = path.join(REPO_ROOT, "build", ...parts);
+  fs.mkdirSync(d, { recursive: true });
+  return d;
+}
+
+export async function buildSim(sim: Sim, files: string[], top: string, workDir: string, defines: Record<string, string | number> = {}): Promise<Built> {
+  const dir = path.join(workDir, sim);
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(dir, { recursive: true });
+  const bin = sim === "icarus" ? await icarusBuild(files, top, dir, defines) : await verilatorBuild(files, top, dir, defines);
+  return { sim, bin, workDir: dir };
+}
+
+export interface SimResult {
+  pass: boolean;
+  output: string;
+  code: number;
+  /** lines the testbench printed that start with a key, e.g. "CYCLES 123" */
+  lines: string[];
+}
+
+export async function runSim(b: Built, plusargs: string[] = [], seed = 1): Promise<SimResult> {
+  const res = b.sim === "icarus" ? await icarusRun(b.bin, plusargs, b.workDir) : await verilatorRun(b.bin, plusargs, seed, b.workDir);
+  const lines = res.output.split("\n").map((l) => l.trim());
+  const pass = res.code === 0 && lines.some((l) => /^PASS\b/.test(l)) && !lines.some((l) => /^FAIL\b/.test(l));
+  return { pass, output: res.output, code: res.code, lines };
+}
+
+/** Run and throw (with the simulator's last lines) unless the testbench printed PASS and exited 0. */
+export async function runSimExpectPass(b: Built, plusargs: string[] = [], seed = 1): Promise<SimResult> {
+  const r = await runSim(b, plusargs, seed);
+  if (!r.pass) throw new Error(`${b.sim} simulation did not pass (exit ${r.code}):\n${tail(r.output, 40)}`);
+  return r;
+}
+
+/** Value printed by the testbench on a line "KEY value". */
+export function simValue(r: SimResult, key: string): number {
+  const l = r.lines.find((x) => x.startsWith(key + " "));
+  if (!l) throw new Error(`testbench printed no '${key}' line`);
+  return Number(l.slice(key.length + 1).trim());
+}
+
+/** Two's-complement hex of a value in `width` bits (for $readmemh). */
+export function toHex(v: number, width: number): string {
+  const digits = Math.ceil(width / 4);
+  let b = BigInt(v);
+  if (b < 0n) b += 1n << BigInt(width);
+  if (b < 0n || b >= 1n << BigInt(width)) throw new Error(`toHex: ${v} does not fit ${width} bits`);
+  return b.toString(16).padStart(digits, "0");
+}
+
+/** Pack several fields (field 0 in the least significant bits) into one hex word. */
+export function packHex(values: number[], width: number): string {
+  let acc = 0n;
+  for (let i = values.length - 1; i >= 0; i--) {
+    let b = BigInt(values[i]);
+    if (b < 0n) b += 1n << BigInt(width);
+    if (b < 0n || b >= 1n << BigInt(width)) throw new Error(`packHex: ${values[i]} does not fit ${width} bits`);
+    acc = (acc << BigInt(width)) | b;
+  }
+  return acc.toString(16).padStart(Math.ceil((values.length * width) / 4), "0");
+}
+
+/** Decode a two's-complement field. */
+export function fromBits(b: bigint, width: number, signed: boolean): number {
+  const mask = (1n << BigInt(width)) - 1n;
+  let v = b & mask;
+  if (signed && v >> BigInt(width - 1)) v -= 1n << BigInt(width);
+  return Number(v);
+}
+
+export function writeHexFile(file: string, words: string[]): void {
+  fs.writeFileSync(file, words.join("\n") + "\n");
+}
