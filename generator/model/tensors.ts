@@ -243,7 +243,11 @@ function normals(seed: number, n: number): number[] {
  * set of 512 neurons over T timesteps; bisection on the integer mu (the spike fraction is
  * monotone in mu).
  */
+const calibrated = new Map<string, number>();
 export function calibrateMean(p: LifParams, T: number, sigmaNeuron: number, sigmaStep: number, density: number): number {
+  const key = JSON.stringify([p.threshold, p.tauShift, p.decayInput, p.fire, p.reset, p.stateBits, T, sigmaNeuron, sigmaStep, density]);
+  const hit = calibrated.get(key);
+  if (hit !== undefined) return hit;
   const M = 512;
   const g = normals(0x5eed, M * (T + 1));
   const dens = (mu: number) => {
@@ -267,6 +271,7 @@ export function calibrateMean(p: LifParams, T: number, sigmaNeuron: number, sigm
     if (dens(mid) < density) lo = mid;
     else hi = mid;
   }
+  calibrated.set(key, hi);
   return hi;
 }
 
@@ -303,7 +308,7 @@ export function randomModel(r: Resolved, seed: number, density = 0.15): { model:
   const rnd = mulberry32(seed);
   const { T, N, D, E, F } = r;
   const wMax = maxS(r.weightBits);
-  const clampB = (x: number) => sat(Math.round(x), r.biasBits);
+  const clampB = (x: number) => sat(Math.round(x), r.biasBits) + 0; // "+ 0" turns -0 into 0
 
   const layer = (out: number, inp: number, w: number, biasOf: () => number): LinearWeights => {
     const weight: number[][] = [];
@@ -353,6 +358,6 @@ export function randomModel(r: Resolved, seed: number, density = 0.15): { model:
   for (let n = 0; n < N; n++) base.push(Array.from({ length: D }, () => muU + jitter(aU)));
   const input: number[][][] = [];
   for (let t = 0; t < T; t++)
-    input.push(base.map((row) => row.map((x) => sat(Math.round(x + jitter((Math.sqrt(3) * sigmaU) / 4)), r.residBits))));
+    input.push(base.map((row) => row.map((x) => sat(Math.round(x + jitter((Math.sqrt(3) * sigmaU) / 4)), r.residBits) + 0)));
   return { model: { blocks }, input };
 }

@@ -3,6 +3,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { afterAll } from "vitest";
 import { resolveInput, type Resolved } from "../../generator/config/resolve.ts";
 import type { UserConfigInput } from "../../generator/config/schema.ts";
 
@@ -31,6 +32,13 @@ export function resolveModelOnly(cfg: UserConfigInput): Resolved {
   });
 }
 
+const made: string[] = [];
+/** A fresh temporary folder, removed after the test file finishes. */
 export function tmpDir(prefix = "st3d-golden-"): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  made.push(d);
+  return d;
 }
+afterAll(() => {
+  for (const d of made.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+});

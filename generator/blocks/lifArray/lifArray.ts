@@ -86,6 +86,7 @@ export function lifArrayContext(p: LifArrayParams) {
     sMsb: p.stateBits - 1,
     xBusMsb: p.lanes * p.xBits - 1,
     wBusMsb: p.lanes * p.wBits - 1,
+    wBusBits: p.lanes * p.wBits,
   };
 }
 
