@@ -87,13 +87,7 @@ export function resolve(user: UserConfig): Resolved {
     problems.push(`hardware.attnCores: ${attnCores} cores for ${m.heads} heads would leave cores idle; use 1..${m.heads} (model.heads)`);
   if (expertCores > m.experts)
     problems.push(`hardware.expertCores: ${expertCores} cores for ${m.experts} experts; use 1..${m.experts} (model.experts)`);
-  if (user.hardware.linearLanes > Math.max(m.dim, m.expertHidden, m.experts))
-    problems.push(
-      `hardware.linearLanes: ${user.hardware.linearLanes} lanes exceed every layer's output width (max ${Math.max(m.dim, m.expertHidden, m.experts)}); use 1..${Math.max(m.dim, m.expertHidden, m.experts)}`,
-    );
   const TN = m.timesteps * m.tokens;
-  if (user.hardware.tokenGroup > TN)
-    problems.push(`hardware.tokenGroup: ${user.hardware.tokenGroup} exceeds timesteps*tokens = ${TN}; use 1..${TN}`);
   if (problems.length) throw new ConfigError(`invalid config:\n  ${problems.join("\n  ")}`, problems);
 
   const xBitsOf: Record<LifFamily, number> = { shortcut: m.residBits, qkv: m.accBits, attn: m.accBits, hidden: m.accBits };
@@ -128,8 +122,11 @@ export function resolve(user: UserConfig): Resolved {
     linearSumBits,
     routerSumBits: signedBitsFor(m.timesteps * minS(m.accBits), m.timesteps * maxS(m.accBits)),
     hw: {
-      linearLanes: user.hardware.linearLanes,
-      tokenGroup: user.hardware.tokenGroup,
+      // more lanes than the widest layer, or a token group larger than T*N, would only idle
+      // hardware: clamp (documented in the config reference) rather than refuse, so a config
+      // that leaves hardware at its defaults works for every model shape.
+      linearLanes: Math.min(user.hardware.linearLanes, Math.max(m.dim, m.expertHidden, m.experts)),
+      tokenGroup: Math.min(user.hardware.tokenGroup, TN),
       lifLanes: user.hardware.lifLanes,
       attnCores,
       expertCores,
