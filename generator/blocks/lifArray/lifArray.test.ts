@@ -32,6 +32,9 @@ const variants: [string, ResolvedLif, number, number][] = [
   ["onegrp", lif({ threshold: 3, reset: "subtract", xBits: 6 }), 3, 4],
 ];
 const insts: LifTbInstance[] = variants.map(([tag, l, n, lanes]) => ({ p: lifArrayParams(r, l, tag, n, lanes), label: tag, T: 6 }));
+// valid-bit arrays (LIF_h style: not every neuron updated at every timestep, no in_first)
+insts.push({ p: lifArrayParams(r, lif({ threshold: 40, xBits: 8 }), "vbits", 20, 4, true), label: "vbits", T: 7 });
+insts.push({ p: lifArrayParams(r, lif({ threshold: 3, reset: "subtract", xBits: 5 }), "vbits1", 2, 4, true), label: "vbits1", T: 7 });
 const files = renderLifTb(r, "lt_lifArray_tb", insts);
 const work = buildDir("test", "lifArray");
 const paths = files.map((f) => path.join(work, f.path));
@@ -50,15 +53,15 @@ beforeAll(() => {
 describe("lifArray RTL", () => {
   it("lints clean with verilator -Wall", async () => {
     for (const i of insts) {
-      const rtl = files.filter((f) => f.kind !== "tb" && (f.path.startsWith(i.p.module))).map((f) => path.join(work, f.path));
+      const rtl = files.filter((f) => f.kind === "rtl" && f.path.startsWith(i.p.module)).map((f) => path.join(work, f.path));
       const res = await verilatorLint(rtl, i.p.module);
       expect(res.warnings, res.output).toEqual([]);
     }
   });
 
   it("synthesizes in Yosys with no latch", async () => {
-    for (const i of insts.slice(0, 2).concat(insts.slice(6, 9))) {
-      const rtl = files.filter((f) => f.kind !== "tb" && f.path.startsWith(i.p.module)).map((f) => path.join(work, f.path));
+    for (const i of insts.slice(0, 2).concat(insts.slice(6, 9), insts.slice(-1))) {
+      const rtl = files.filter((f) => f.kind === "rtl" && f.path.startsWith(i.p.module)).map((f) => path.join(work, f.path));
       const res = await yosysSynth(rtl, i.p.module, path.join(work, "synth", i.p.module));
       expect(res.latches).toBe(0);
       expect(res.totalCells).toBeGreaterThan(0);

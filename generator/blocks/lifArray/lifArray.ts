@@ -37,6 +37,8 @@ export interface LifArrayParams {
   resetSubtract: boolean;
   stateMax: number;
   stateMin: number;
+  /** per-word valid flops + clear input (for neurons not updated at every timestep) */
+  trackValid: boolean;
   mem: LogicalMemory;
 }
 
@@ -45,7 +47,7 @@ export interface LifArrayParams {
  * @param tag     module-name suffix, unique within the design (e.g. "qkv", "b0_attn")
  * @param neurons neurons served (e.g. tokens x channels)
  */
-export function lifArrayParams(r: Resolved, lif: ResolvedLif, tag: string, neurons: number, lanes = r.hw.lifLanes): LifArrayParams {
+export function lifArrayParams(r: Resolved, lif: ResolvedLif, tag: string, neurons: number, lanes = r.hw.lifLanes, trackValid = false): LifArrayParams {
   const depth = Math.ceil(neurons / lanes);
   const resetSubtract = lif.reset === "subtract";
   const wBits = resetSubtract && lif.threshold < 0 ? lif.stateBits + 1 : lif.stateBits;
@@ -70,6 +72,7 @@ export function lifArrayParams(r: Resolved, lif: ResolvedLif, tag: string, neuro
     resetSubtract,
     stateMax: maxS(lif.stateBits),
     stateMin: minS(lif.stateBits),
+    trackValid,
     mem: logicalMemory(`${module}_state`, `LIF ${tag} membrane state`, depth, lanes * wBits),
   };
 }
@@ -79,6 +82,7 @@ export function lifArrayContext(p: LifArrayParams) {
     ...p,
     memModule: p.mem.module,
     addrMsb: p.addrBits - 1,
+    depthMsb: p.depth - 1,
     lanesMsb: p.lanes - 1,
     xMsb: p.xBits - 1,
     wMsb: p.wBits - 1,
@@ -90,12 +94,14 @@ export function lifArrayContext(p: LifArrayParams) {
   };
 }
 
-/** The array module and its state memory's behavioral model. */
+/** The array module (its state memory is external: p.mem, rendered by the memory flow). */
 export function renderLifArray(r: Resolved, p: LifArrayParams): GeneratedFile[] {
-  return [
-    renderVerilog(r, path.join(here, "lifArray.v.hbs"), `${p.module}.v`, `LIF neuron array (${p.family})`, lifArrayContext(p)),
-    renderRam1r1w(r, p.mem),
-  ];
+  return [renderVerilog(r, path.join(here, "lifArray.v.hbs"), `${p.module}.v`, `LIF neuron array (${p.family})`, lifArrayContext(p))];
+}
+
+/** Behavioral model of the state memory, for standalone tests of the array. */
+export function renderLifArrayMemModel(r: Resolved, p: LifArrayParams): GeneratedFile {
+  return renderRam1r1w(r, p.mem);
 }
 
 export type { LifFamily };

@@ -11,7 +11,7 @@ import { maxS, minS } from "../../util/bits.ts";
 import { Prng } from "../../util/prng.ts";
 import { packHex, writeHexFile } from "../../../tb/harness.ts";
 import { lifStep } from "./golden.ts";
-import { lifArrayContext, renderLifArray, type LifArrayParams } from "./lifArray.ts";
+import { lifArrayContext, renderLifArray, renderLifArrayMemModel, type LifArrayParams } from "./lifArray.ts";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -22,18 +22,34 @@ export interface LifTbInstance {
   T: number;
 }
 
+/**
+ * Which (t, group) pairs are updated.  Arrays with valid bits (trackValid) are fed a sparse,
+ * seed-independent pattern (like LIF_h, whose token is not routed at every timestep) and
+ * never get in_first; the others update every word at every timestep.
+ */
+function updated(inst: LifTbInstance, t: number, g: number): boolean {
+  if (!inst.p.trackValid) return true;
+  return ((t * 7 + g * 3) % 5) < 3 || (t === inst.T - 1 && g === 0);
+}
+
+function nEvents(inst: LifTbInstance): number {
+  let n = 0;
+  for (let t = 0; t < inst.T; t++) for (let g = 0; g < inst.p.depth; g++) if (updated(inst, t, g)) n++;
+  return n;
+}
+
 function layout(inst: LifTbInstance) {
   const { p } = inst;
   const xBus = p.lanes * p.xBits;
   const firstBit = xBus + p.addrBits;
   const gapLsb = firstBit + 1;
   const stimBits = gapLsb + 4;
-  return { xBus, addrLo: xBus, addrHi: xBus + p.addrBits - 1, firstBit, gapLsb, stimBits, expBits: p.addrBits + p.lanes, nStim: inst.T * p.depth };
+  return { xBus, addrLo: xBus, addrHi: xBus + p.addrBits - 1, firstBit, gapLsb, stimBits, expBits: p.addrBits + p.lanes, nStim: nEvents(inst) };
 }
 
 export function renderLifTb(r: Resolved, tbModule: string, insts: LifTbInstance[]): GeneratedFile[] {
   const files: GeneratedFile[] = [];
-  for (const i of insts) files.push(...renderLifArray(r, i.p));
+  for (const i of insts) files.push(...renderLifArray(r, i.p), { ...renderLifArrayMemModel(r, i.p), kind: "sim" as const });
   const ctx = {
     tbModule,
     timeoutNs: 10 * 1000 * Math.max(...insts.map((i) => i.T * i.p.depth * 20 + 100)),
@@ -73,6 +89,7 @@ export function writeLifStimulus(dir: string, insts: LifTbInstance[], seed: numb
     const { p } = inst;
     const l = layout(inst);
     const state = new Array<number>(p.depth * p.lanes).fill(0);
+    const touched = new Array<boolean>(p.depth).fill(false);
     const stim: string[] = [];
     const exp: string[] = [];
     const xlo = minS(p.xBits);
@@ -92,15 +109,17 @@ export function writeLifStimulus(dir: string, insts: LifTbInstance[], seed: numb
       }
     };
     for (let t = 0; t < inst.T; t++) {
-      const order = rng.shuffle([...Array(p.depth).keys()]);
+      const order = rng.shuffle([...Array(p.depth).keys()].filter((g) => updated(inst, t, g)));
       for (const g of order) {
+        const first = p.trackValid ? !touched[g] : t === 0;
+        touched[g] = true;
         const xs: number[] = [];
         const sp: number[] = [];
         for (let ln = 0; ln < p.lanes; ln++) {
           const x = genX();
           xs.push(x);
           const n = g * p.lanes + ln;
-          const res = lifStep(t === 0 ? 0 : state[n], x, p);
+          const res = lifStep(first ? 0 : state[n], x, p);
           state[n] = res.W;
           sp.push(res.S);
           if (n < p.neurons) spikes += res.S;
@@ -108,7 +127,7 @@ export function writeLifStimulus(dir: string, insts: LifTbInstance[], seed: numb
         const gap = rng.next() < 0.7 ? 0 : rng.int(1, 3);
         // {gap[3:0], first, addr, x_lanes}
         const xBus = BigInt("0x" + packHex(xs, p.xBits));
-        const word = (BigInt(gap) << BigInt(l.gapLsb)) | (BigInt(t === 0 ? 1 : 0) << BigInt(l.firstBit)) | (BigInt(g) << BigInt(l.addrLo)) | xBus;
+        const word = (BigInt(gap) << BigInt(l.gapLsb)) | (BigInt(first && !p.trackValid ? 1 : 0) << BigInt(l.firstBit)) | (BigInt(g) << BigInt(l.addrLo)) | xBus;
         stim.push(word.toString(16));
         const spBits = sp.reduce((a, s, i) => a | (BigInt(s) << BigInt(i)), 0n);
         exp.push(((BigInt(g) << BigInt(p.lanes)) | spBits).toString(16));
