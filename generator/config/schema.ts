@@ -32,7 +32,7 @@ export const verilogName = z
 const int = (min: number, max: number) => z.number().int().min(min).max(max);
 
 export const lifSchema = z.strictObject({
-  threshold: z.number().int().describe("Firing threshold (integer, in membrane units)."),
+  threshold: int(-(2 ** 31), 2 ** 31 - 1).describe("Firing threshold (integer, in membrane units; must fit stateBits)."),
   tauShift: int(0, 15).default(1).describe("Leak shift: tau = 2^tauShift (SPEC §1.1)."),
   decayInput: z.boolean().default(true).describe("true: G = W + ((X - W) >> tauShift); false: G = ((W*(2^tauShift-1)) >> tauShift) + X."),
   fire: z.enum([">=", ">"]).default(">=").describe("Spike when G >= threshold or G > threshold."),
@@ -42,7 +42,7 @@ export const lifSchema = z.strictObject({
 export type LifUserConfig = z.infer<typeof lifSchema>;
 
 function lifWith(threshold: number) {
-  return lifSchema.extend({ threshold: z.number().int().default(threshold).describe("Firing threshold.") }).prefault({});
+  return lifSchema.extend({ threshold: int(-(2 ** 31), 2 ** 31 - 1).default(threshold).describe("Firing threshold (must fit stateBits).") }).prefault({});
 }
 
 export const modelSchema = z
@@ -121,9 +121,9 @@ export type IntegrationConfig = z.infer<typeof integrationSchema>;
 
 export const configSchema = z.strictObject({
   name: verilogName.default("st3d").describe("Design name; prefixes every module (Verilog identifier)."),
-  model: modelSchema.prefault({}),
-  hardware: hardwareSchema,
-  integration: integrationSchema,
+  model: modelSchema.prefault({}).describe("The workload: SPEC.md §2 names and defaults."),
+  hardware: hardwareSchema.describe("Micro-architecture: parallelism and memory mapping."),
+  integration: integrationSchema.describe("2D or 3D (two face-to-face dies)."),
 });
 export type UserConfig = z.infer<typeof configSchema>;
 export type UserConfigInput = z.input<typeof configSchema>;

@@ -46,7 +46,8 @@ async function runYosysScript(script: string, workDir: string): Promise<{ code: 
  * synthesizable RTL (and blackbox stubs); `-noautowire`-style strictness comes
  * from `read_verilog -defer`.
  */
-export async function yosysSynth(files: string[], top: string, workDir: string, opts: { flatten?: boolean; writeJson?: boolean } = {}): Promise<SynthResult> {
+export async function yosysSynth(files: string[], top: string, workDirIn: string, opts: { flatten?: boolean; writeJson?: boolean } = {}): Promise<SynthResult> {
+  const workDir = path.resolve(workDirIn);
   const abs = files.map((f) => path.resolve(f));
   const lines = [
     ...abs.map((f) => `read_verilog -defer ${f}`),

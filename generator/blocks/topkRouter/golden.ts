@@ -38,3 +38,17 @@ export function route(zs: number[][][], k: number, routing: "per-step" | "per-to
   }
   return zs.map(() => masks.map((m) => m.slice()));
 }
+
+/**
+ * The selection rule as the hardware computes it (all-pairs rank counting): expert e is
+ * selected iff fewer than k experts j beat it, where j beats e iff z[j] > z[e] or
+ * (z[j] == z[e] and j < e).  Must equal selMask(z, k) for every input (tested).
+ */
+export function rankSelect(z: number[], k: number): number[] {
+  if (!Number.isInteger(k) || k < 0 || k > z.length) throw new Error(`rankSelect: k = ${k} must be in 0..${z.length}`);
+  return z.map((ze, e) => {
+    let beaten = 0;
+    for (let j = 0; j < z.length; j++) if (z[j] > ze || (z[j] === ze && j < e)) beaten++;
+    return beaten < k ? 1 : 0;
+  });
+}

@@ -1,0 +1,166 @@
+/**
+ * topkRouter — top-k selection of E signed scores by all-pairs rank counting, one
+ * combinational stage and one register (latency 1, one selection per cycle, no
+ * backpressure).  Parameters, derivation and rendering of the block.
+ * Golden model: ./golden.ts (`topk`, `selMask`; `rankSelect` is the algorithm the RTL uses).
+ * Testbench: ./topkRouter_tb.v.hbs + ./testbench.ts.  Tests: ./topkRouter.test.ts.
+ *
+ * Expert e is selected iff fewer than k experts beat it, where j beats e iff
+ * z_j > z_e or (z_j == z_e and j < e).  For every pair i < j ONE signed comparator
+ * c_ij = (z_i >= z_j) decides both directions: c_ij = 1 means i beats j, c_ij = 0
+ * means j beats i.  So E(E-1)/2 comparators; every expert then counts its E-1
+ * "beaten by" bits with a balanced adder tree (built here, in TypeScript) and compares
+ * the count with the constant k.  Special cases: k = 1 needs no adders (selected iff no
+ * one beats e: an (E-1)-input NOR); k = E selects everyone (no comparators at all).
+ */
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Resolved } from "../../config/resolve.ts";
+import { renderVerilog, type GeneratedFile } from "../../render/render.ts";
+import { unsignedBitsFor } from "../../util/bits.ts";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+/** How the selection is formed from the pairwise comparisons. */
+export type TopkMode =
+  /** k = E: every expert selected, no comparator */
+  | "all"
+  /** k = 1: selected iff beaten by no one (NOR of E-1 bits) */
+  | "nor"
+  /** 1 < k < E: popcount of E-1 bits (adder tree) < k */
+  | "count";
+
+/** One adder of the per-expert popcount tree: `name = a + b`, operands already zero-extended to `bits`. */
+export interface PopNode {
+  name: string;
+  bits: number;
+  /** largest value the node can hold (number of leaf bits under it) */
+  cap: number;
+  a: string;
+  b: string;
+  level: number;
+}
+
+export interface TopkRouterParams {
+  module: string;
+  /** experts E (scores in, mask bits out) */
+  E: number;
+  /** experts selected, 1..E (printed as a constant) */
+  k: number;
+  /** signed width of one score (ZW): accBits for per-step routing, routerSumBits for per-token */
+  zBits: number;
+  /** width of the opaque tag carried from in_tag to out_tag */
+  tagBits: number;
+  mode: TopkMode;
+  /** signed comparators: E(E-1)/2, or 0 when k = E */
+  comparators: number;
+  /** adders per expert in the popcount tree (0 unless mode = "count") */
+  addersPerExpert: number;
+  /** adder levels of the popcount tree (0 unless mode = "count") */
+  treeLevels: number;
+  /** popcount tree, in declaration order (empty unless mode = "count") */
+  tree: PopNode[];
+  /** name and width of the tree's root (the count of experts beating e) */
+  countName: string;
+  countBits: number;
+  /** cycles from in_valid to out_valid */
+  latency: 1;
+}
+
+export interface TopkRouterOptions {
+  /** ZW: signed score width */
+  zBits: number;
+  /** width of in_tag/out_tag (>= 1) */
+  tagBits: number;
+  /** module-name suffix, unique within the design (e.g. "b0", "step", "token") */
+  tag?: string;
+}
+
+/** Zero-extend a w-bit unsigned expression to `to` bits (formatting only). */
+function zext(expr: string, w: number, to: number): string {
+  if (to < w) throw new Error(`zext: cannot narrow ${expr} from ${w} to ${to} bits`);
+  return to === w ? expr : `{${to - w}'b0, ${expr}}`;
+}
+
+/**
+ * Balanced adder tree over `leaves` one-bit signals `bt[0..leaves-1]`: pairs are added
+ * level by level, an odd one out moves up unchanged.  Every node is exactly as wide as
+ * its largest value needs.
+ */
+export function popcountTree(leaves: number, leafName = "bt"): { nodes: PopNode[]; root: { name: string; bits: number; cap: number }; levels: number } {
+  if (!Number.isInteger(leaves) || leaves < 1) throw new Error(`popcountTree: ${leaves} leaves`);
+  let cur: { name: string; bits: number; cap: number }[] = [...Array(leaves).keys()].map((i) => ({ name: `${leafName}[${i}]`, bits: 1, cap: 1 }));
+  const nodes: PopNode[] = [];
+  let level = 0;
+  while (cur.length > 1) {
+    level++;
+    const next: typeof cur = [];
+    for (let i = 0; i + 1 < cur.length; i += 2) {
+      const a = cur[i];
+      const b = cur[i + 1];
+      const cap = a.cap + b.cap;
+      const bits = unsignedBitsFor(cap);
+      const n: PopNode = { name: `pc${level}_${i / 2}`, bits, cap, a: zext(a.name, a.bits, bits), b: zext(b.name, b.bits, bits), level };
+      nodes.push(n);
+      next.push({ name: n.name, bits, cap });
+    }
+    if (cur.length % 2) next.push(cur[cur.length - 1]);
+    cur = next;
+  }
+  return { nodes, root: cur[0], levels: level };
+}
+
+/**
+ * Derive the parameters of one top-k router.  E and k come from the resolved config;
+ * the score width is a parameter so that the same block serves per-step routing
+ * (zBits = r.accBits) and per-token routing (zBits = r.routerSumBits).
+ */
+export function topkRouterParams(r: Resolved, o: TopkRouterOptions): TopkRouterParams {
+  const E = r.E;
+  const k = r.k;
+  if (!Number.isInteger(E) || E < 1) throw new Error(`topkRouter: experts = ${E} must be >= 1`);
+  if (!Number.isInteger(k) || k < 1 || k > E) throw new Error(`topkRouter: topK = ${k} must be in 1..${E} (experts)`);
+  if (!Number.isInteger(o.zBits) || o.zBits < 1 || o.zBits > 48) throw new Error(`topkRouter: zBits = ${o.zBits} must be in 1..48`);
+  if (!Number.isInteger(o.tagBits) || o.tagBits < 1) throw new Error(`topkRouter: tagBits = ${o.tagBits} must be >= 1`);
+  if (o.tag !== undefined && !/^[A-Za-z0-9_]+$/.test(o.tag)) throw new Error(`topkRouter: tag '${o.tag}' must be a Verilog identifier suffix`);
+  const mode: TopkMode = k === E ? "all" : k === 1 ? "nor" : "count";
+  const t = mode === "count" ? popcountTree(E - 1) : undefined;
+  if (t && k > t.root.cap) throw new Error(`topkRouter: internal: k = ${k} exceeds the count range ${t.root.cap}`);
+  return {
+    module: o.tag ? `${r.name}_topkRouter_${o.tag}` : `${r.name}_topkRouter`,
+    E,
+    k,
+    zBits: o.zBits,
+    tagBits: o.tagBits,
+    mode,
+    comparators: mode === "all" ? 0 : (E * (E - 1)) / 2,
+    addersPerExpert: t ? t.nodes.length : 0,
+    treeLevels: t ? t.levels : 0,
+    tree: t ? t.nodes : [],
+    countName: t ? t.root.name : "",
+    countBits: t ? t.root.bits : 0,
+    latency: 1,
+  };
+}
+
+export function topkRouterContext(p: TopkRouterParams) {
+  return {
+    ...p,
+    isAll: p.mode === "all",
+    isNor: p.mode === "nor",
+    isCount: p.mode === "count",
+    Em1: p.E - 1,
+    eMsb: p.E - 1,
+    beatMsb: p.E - 2,
+    beatsMsb: p.E * (p.E - 1) - 1,
+    zMsb: p.zBits - 1,
+    tagMsb: p.tagBits - 1,
+    scoresMsb: p.E * p.zBits - 1,
+    tree: p.tree.map((n) => ({ ...n, msb: n.bits - 1 })),
+  };
+}
+
+/** The router module (one file; no memory). */
+export function renderTopkRouter(r: Resolved, p: TopkRouterParams): GeneratedFile[] {
+  return [renderVerilog(r, path.join(here, "topkRouter.v.hbs"), `${p.module}.v`, `top-${p.k} of ${p.E} router (${p.zBits}-bit scores)`, topkRouterContext(p))];
+}

@@ -1,0 +1,160 @@
+/**
+ * st3d command line.  Every command prints a clear one-paragraph error (never a stack
+ * trace, unless ST3D_DEBUG=1) and exits non-zero on failure.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { Command, Option } from "commander";
+import { z } from "zod";
+import { ConfigError, listPresets, loadConfig } from "./config/load.ts";
+import { resolve, ST3D_VERSION, type Resolved } from "./config/resolve.ts";
+import { configSchema } from "./config/schema.ts";
+import { describeTable, resolvedJson } from "./config/describe.ts";
+import { buildDesign } from "./design.ts";
+import { MANIFEST, OutputError, writeOutputDir, type Manifest } from "./output.ts";
+import { ToolFailedError, ToolMissingError } from "./toolchain/tools.ts";
+import { verilatorLint } from "./toolchain/verilator.ts";
+import { yosysSynth } from "./toolchain/yosys.ts";
+
+export class UsageError extends Error {}
+
+const KNOWN_ERRORS = ["ConfigError", "OutputError", "ToolMissingError", "ToolFailedError", "TensorError", "NpyError", "UsageError", "RunError"];
+
+function fail(e: unknown): never {
+  const err = e as Error;
+  if (process.env.ST3D_DEBUG) console.error(err.stack);
+  if (err && KNOWN_ERRORS.includes(err.name ?? err.constructor?.name)) console.error(`st3d: ${err.message}`);
+  else console.error(`st3d: internal error: ${err?.message ?? String(e)} (set ST3D_DEBUG=1 for the stack; please report it)`);
+  process.exit(1);
+}
+
+export function loadResolved(ref: string): Resolved {
+  return resolve(loadConfig(ref));
+}
+
+function action<A extends unknown[]>(fn: (...args: A) => Promise<void> | void) {
+  return async (...args: A) => {
+    try {
+      await fn(...args);
+    } catch (e) {
+      fail(e);
+    }
+  };
+}
+
+export function readManifest(dir: string): Manifest {
+  const mf = path.join(dir, MANIFEST);
+  if (!fs.existsSync(mf)) throw new UsageError(`${dir} holds no ${MANIFEST}: generate it first with 'st3d generate <cfg> -o ${dir}'`);
+  return JSON.parse(fs.readFileSync(mf, "utf8"));
+}
+
+export function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name("st3d")
+    .description("Generate synthesizable Verilog for 3D-stacked spiking transformers with MoE and multi-head attention")
+    .version(ST3D_VERSION)
+    .showHelpAfterError();
+
+  program
+    .command("validate")
+    .description("check a config (JSON/YAML file or preset name) and exit non-zero with a field-named message if it is invalid")
+    .argument("<config>", `config file or preset (${listPresets().join(", ")})`)
+    .action(
+      action((cfg: string) => {
+        const r = loadResolved(cfg);
+        console.log(`ok: ${cfg} is valid (design '${r.name}', config hash ${r.hash})`);
+      }),
+    );
+
+  program
+    .command("describe")
+    .description("print the resolved parameters (every default applied, every derived width) as a table")
+    .argument("<config>", "config file or preset")
+    .option("--json", "print resolved.json instead of the table")
+    .action(
+      action((cfg: string, opts: { json?: boolean }) => {
+        const r = loadResolved(cfg);
+        process.stdout.write(opts.json ? resolvedJson(r) : describeTable(r));
+      }),
+    );
+
+  program
+    .command("generate")
+    .description("generate the RTL, testbench data and reports of a config into a folder (written atomically)")
+    .argument("<config>", "config file or preset")
+    .option("-o, --out <dir>", "output folder", "out/rtl")
+    .option("--force", "overwrite a folder that holds files st3d did not generate")
+    .action(
+      action((cfg: string, opts: { out: string; force?: boolean }) => {
+        const r = loadResolved(cfg);
+        const d = buildDesign(r);
+        const written = writeOutputDir(opts.out, d.files, { generator: `st3d ${r.version}`, design: r.name, configHash: r.hash, tops: d.tops }, { force: opts.force });
+        console.log(`generated ${written.length} files for '${r.name}' (config hash ${r.hash}) in ${opts.out}`);
+      }),
+    );
+
+  program
+    .command("lint")
+    .description("run 'verilator --lint-only -Wall' on a generated folder; fails on any warning")
+    .argument("[dir]", "generated folder", "rtl-out")
+    .action(
+      action(async (dir: string) => {
+        const m = readManifest(dir);
+        const files = m.files.filter((f) => (f.kind === "rtl" || f.kind === "sim") && f.path.endsWith(".v")).map((f) => path.join(dir, f.path));
+        const tops = m.tops ?? [];
+        let bad = 0;
+        for (const top of tops) {
+          const res = await verilatorLint(files, top);
+          if (!res.ok) {
+            bad++;
+            console.log(`${top}: ${res.warnings.length} warning(s)\n${res.warnings.join("\n")}`);
+          } else console.log(`${top}: clean`);
+        }
+        if (bad) throw new ToolFailedError("verilator", "", `lint found warnings in ${bad} of ${tops.length} top(s)`);
+        console.log(`lint: ${tops.length} top(s), ${files.length} files, 0 warnings`);
+      }),
+    );
+
+  program
+    .command("synth")
+    .description("synthesize a generated folder's tops with Yosys (macros kept as blackboxes); fails on a latch")
+    .argument("[dir]", "generated folder", "rtl-out")
+    .option("-w, --work <dir>", "work folder", "build/synth")
+    .action(
+      action(async (dir: string, opts: { work: string }) => {
+        const m = readManifest(dir);
+        const files = m.files.filter((f) => (f.kind === "rtl" || f.kind === "stub") && f.path.endsWith(".v")).map((f) => path.join(dir, f.path));
+        for (const top of m.tops ?? []) {
+          const res = await yosysSynth(files, top, path.join(opts.work, top));
+          console.log(`${top}: ${res.totalCells} cells, ${res.latches} latches`);
+          if (res.latches) throw new ToolFailedError("yosys", "", `${top}: ${res.latches} latch(es) inferred`);
+        }
+      }),
+    );
+
+  program
+    .command("schema")
+    .description("print the JSON Schema of the config file (for editor completion)")
+    .action(
+      action(() => {
+        process.stdout.write(JSON.stringify(configJsonSchema(), null, 2) + "\n");
+      }),
+    );
+
+  return program;
+}
+
+export function configJsonSchema(): object {
+  return { ...(z.toJSONSchema(configSchema, { io: "input", unrepresentable: "any" }) as object), title: "st3d configuration" };
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  program.exitOverride((err) => {
+    process.exit(err.exitCode === 0 ? 0 : 2);
+  });
+  await program.parseAsync(argv);
+}
+
+export { ConfigError, OutputError, ToolMissingError, Option };
