@@ -66,7 +66,9 @@ export async function yosysSynth(files: string[], top: string, workDirIn: string
     if (latch) return { ok: false, log, latches: 1, cells: {}, totalCells: 0, blackboxes: [] };
     throw new ToolFailedError("yosys", log, `yosys synthesis of ${top} failed:\n${tail(log + "\n" + res.output)}`);
   }
-  const stat = JSON.parse(fs.readFileSync(path.join(workDir, "stat.json"), "utf8"));
+  // Yosys 0.23 may print plain-text notes into the `tee` file before the JSON object
+  const statText = fs.readFileSync(path.join(workDir, "stat.json"), "utf8");
+  const stat = JSON.parse(statText.slice(statText.indexOf("{"), statText.lastIndexOf("}") + 1));
   const design = stat.design ?? {};
   const cells: Record<string, number> = design.num_cells_by_type ?? {};
   const latches = Object.entries(cells)

@@ -81,6 +81,23 @@ describe("attention RTL", () => {
       const res = await verilatorLint(rtl, s.p.unitModule);
       expect(res.warnings, res.output).toEqual([]);
     }
+    // lint-only shapes: the default config, T = 1 with 3 passes and 4 LIF sets (ssa and sdsa)
+    const extra: [UserConfigInput, number][] = [
+      [{ name: "lx0" }, 1],
+      [cfg("lx1", { heads: 12, timesteps: 1, tokens: 2 }, 5), 4],
+      [cfg("lx2", { heads: 12, timesteps: 1, tokens: 2, attention: "sdsa" }, 5), 4],
+    ];
+    for (const [c, lifSets] of extra) {
+      const r = resolveInput(c);
+      const p = attentionParams(r, { lifSets });
+      const dir = buildDir("test", "attentionCore", "lint", r.name);
+      const rtl = renderAttention(r, p).map((f) => {
+        fs.writeFileSync(path.join(dir, f.path), f.content);
+        return path.join(dir, f.path);
+      });
+      const res = await verilatorLint(rtl, p.unitModule);
+      expect(res.warnings, res.output).toEqual([]);
+    }
   });
 
   it("synthesizes in Yosys with no latch", async () => {

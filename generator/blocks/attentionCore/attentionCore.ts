@@ -284,6 +284,8 @@ export function attentionUnitContext(p: AttentionParams) {
   return {
     ...commonContext(p),
     tExt: zext("cfg_t", p.tBits, p.rowBits),
+    // row base = t*N; with T = 1 the only valid t is 0 and N may not fit rowBits: multiply by 0
+    rowMul: p.T > 1 ? p.N : 0,
     setExt: zext("cfg_set", p.setBits, Math.max(p.stateAddrBits, 1)),
     setStride: p.passes * p.N,
     ldIdxExt: zext("ld_idx", p.jBits, p.rowBits),
