@@ -37,7 +37,7 @@ hbs.registerHelper("or", (...args: unknown[]) => args.slice(0, -1).some(Boolean)
 /** 1/0 for a boolean, for Verilog parameters. */
 hbs.registerHelper("bit", (a: unknown) => (a ? "1" : "0"));
 hbs.registerHelper("join", (arr: unknown[], sep: unknown) => (Array.isArray(arr) ? arr.join(typeof sep === "string" ? sep : ", ") : ""));
-hbs.registerHelper("last", (arr: unknown[], i: number) => Array.isArray(arr) && i === arr.length - 1);
+hbs.registerHelper("isLastOf", (arr: unknown[], i: number) => Array.isArray(arr) && i === arr.length - 1);
 
 /**
  * Sign-extend a signed Verilog expression from `from` to `to` bits (formatting only):

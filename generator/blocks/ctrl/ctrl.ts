@@ -1,0 +1,134 @@
+/**
+ * ctrl — host interface, sequencer, residual-stream (umem) multiplexer and performance
+ * counters of the accelerator.
+ *
+ * Host port: valid/ready requests {write, addr[31:0], wdata[31:0]}; a read answers with
+ * host_resp_valid/host_resp_rdata two cycles after it is accepted (no new request is
+ * accepted meanwhile); writes are accepted back to back.
+ * Address map: addr[31:24] = region, addr[23:0] = index of a 32-bit field.
+ *   region 0: registers (REG below);
+ *   region 1: umem, the residual stream (U0 in, U_L out), readable and writable while idle;
+ *   region 2+i: host-written memory i (weights and biases), write-only.
+ * Field index of memory word w, field f (bits [32f, 32f+31] of the word) = (w << fieldBits) | f.
+ */
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Resolved } from "../../config/resolve.ts";
+import type { LogicalMemory } from "../memory/ram1r1w.ts";
+import { renderVerilog, type GeneratedFile } from "../../render/render.ts";
+import { clog2, idxBits } from "../../util/bits.ts";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+/** Register indices of region 0 (32-bit each; 64-bit counters as lo, hi). */
+export const REG = {
+  CTRL: 0, // write bit0 = 1: start (ignored while busy)
+  STATUS: 1, // bit0 busy, bit1 done (set at the end of an inference, cleared by start)
+  ID: 2, // low 32 bits of the config hash
+  CYCLES: 4, // 64-bit: cycles from start to done
+  SYN: 6, // 64-bit: synaptic operations (all linear layers, routed experts only)
+  SPIKES: 8, // 64-bit: spikes of LIF_a, LIF_q, LIF_k, LIF_v (as the reference vectors count them)
+  SPIKES_O: 10, // 64-bit: attention output spikes
+  SPIKES_S1: 12, // 64-bit: LIF_m spikes
+  SPIKES_H: 14, // 64-bit: LIF_h spikes
+  ROUTED: 16, // 64-bit: routed (t, n, e) triples
+  SYN_ATTN: 18, // 64-bit: synaptic ops of q, k, v, o
+  SYN_MOE: 20, // 64-bit: synaptic ops of router, fc1, fc2
+  PHASE_BASE: 0x100, // 32-bit cycles of (block b, phase p) at PHASE_BASE + b*phases + p
+} as const;
+
+export interface HostMemory {
+  mem: LogicalMemory;
+  /** net-name prefix of the write port driven by ctrl */
+  prefix: string;
+  region: number;
+  fields: number;
+  fieldBits: number;
+}
+
+export interface CtrlParams {
+  module: string;
+  L: number;
+  blockBits: number;
+  idLow: number;
+  umem: HostMemory;
+  hostMems: HostMemory[];
+  attnPhases: string[];
+  moePhases: string[];
+  /** counters per block: attnPhases + moePhases */
+  phases: number;
+  phaseBits: number;
+  counterIdxBits: number;
+}
+
+export function hostMemory(mem: LogicalMemory, prefix: string, region: number): HostMemory {
+  const fields = Math.ceil(mem.width / 32);
+  const fieldBits = clog2(fields);
+  if (mem.addrBits + fieldBits > 24) throw new Error(`memory ${mem.module} is too large for the 24-bit host field index`);
+  return { mem, prefix, region, fields, fieldBits };
+}
+
+export function ctrlParams(r: Resolved, umem: LogicalMemory, hostMems: { mem: LogicalMemory; prefix: string }[], attnPhases: string[], moePhases: string[]): CtrlParams {
+  if (hostMems.length + 2 > 256) throw new Error("too many host memories for the 8-bit region field");
+  const phases = attnPhases.length + moePhases.length;
+  return {
+    module: `${r.name}_ctrl`,
+    L: r.L,
+    blockBits: idxBits(r.L),
+    idLow: parseInt(r.hash.slice(-8), 16) >>> 0,
+    umem: hostMemory(umem, "u", 1),
+    hostMems: hostMems.map((h, i) => hostMemory(h.mem, h.prefix, i + 2)),
+    attnPhases,
+    moePhases,
+    phases,
+    phaseBits: idxBits(phases),
+    counterIdxBits: idxBits(r.L * phases),
+  };
+}
+
+function memCtx(h: HostMemory) {
+  return {
+    prefix: h.prefix,
+    module: h.mem.module,
+    region: h.region,
+    width: h.mem.width,
+    widthMsb: h.mem.width - 1,
+    addrMsb: h.mem.addrBits - 1,
+    addrBits: h.mem.addrBits,
+    fields: h.fields,
+    fieldBits: h.fieldBits,
+    fieldMsb: Math.max(h.fieldBits, 1) - 1,
+    hasFields: h.fieldBits > 0,
+    padBits: h.fields * 32 - h.mem.width,
+    padMsb: h.fields * 32 - 1,
+    idxHi: h.fieldBits + h.mem.addrBits - 1,
+    unusedIdxLo: h.fieldBits + h.mem.addrBits,
+    hasUnusedIdx: h.fieldBits + h.mem.addrBits < 24,
+  };
+}
+
+export function ctrlContext(p: CtrlParams) {
+  return {
+    ...p,
+    blockMsb: p.blockBits - 1,
+    lastBlock: p.L - 1,
+    umem: memCtx(p.umem),
+    hostMems: p.hostMems.map(memCtx),
+    nAttnPhases: p.attnPhases.length,
+    nMoePhases: p.moePhases.length,
+    counters: p.L * p.phases,
+    countersLast: p.L * p.phases - 1,
+    counterIdxMsb: p.counterIdxBits - 1,
+    phaseMsb: p.phaseBits - 1,
+    phasesConst: p.phases,
+    attnPhaseList: p.attnPhases.map((name, i) => ({ name, code: i + 1, idx: i })),
+    moePhaseList: p.moePhases.map((name, i) => ({ name, code: i + 1, idx: p.attnPhases.length + i })),
+    reg: REG,
+    phaseEnd: REG.PHASE_BASE + p.L * p.phases,
+    counterPad: p.counterIdxBits - p.phaseBits,
+  };
+}
+
+export function renderCtrl(r: Resolved, p: CtrlParams): GeneratedFile[] {
+  return [renderVerilog(r, path.join(here, "ctrl.v.hbs"), `${p.module}.v`, "controller: host interface, sequencer, umem mux, counters", ctrlContext(p))];
+}
