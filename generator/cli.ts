@@ -16,7 +16,9 @@ import { ToolFailedError, ToolMissingError } from "./toolchain/tools.ts";
 import { verilatorLint } from "./toolchain/verilator.ts";
 import { yosysSynth } from "./toolchain/yosys.ts";
 
-export class UsageError extends Error {}
+export class UsageError extends Error {
+  override name = "UsageError";
+}
 
 const KNOWN_ERRORS = ["ConfigError", "OutputError", "ToolMissingError", "ToolFailedError", "TensorError", "NpyError", "UsageError", "RunError"];
 
@@ -130,6 +132,54 @@ export function buildProgram(): Command {
           console.log(`${top}: ${res.totalCells} cells, ${res.latches} latches`);
           if (res.latches) throw new ToolFailedError("yosys", "", `${top}: ${res.latches} latch(es) inferred`);
         }
+      }),
+    );
+
+  program
+    .command("run")
+    .description("simulate an inference of the generated RTL through its host port (SPEC §4), or the golden model with --golden")
+    .requiredOption("-c, --config <config>", "config file or preset")
+    .requiredOption("-w, --weights <dir>", "folder of .npy tensors named like a PyTorch state_dict (SPEC §3)")
+    .requiredOption("-i, --input <file>", "U0 as .npy [T, N, D]")
+    .requiredOption("-o, --out <dir>", "output folder: output.npy and run.json are written there")
+    .addOption(new Option("--sim <sim>", "simulator").choices(["verilator", "icarus"]).default("verilator"))
+    .addOption(new Option("--view <view>", "2d top, or the 3D tiers assembled through their F2F ports").choices(["2d", "3d"]).default("2d"))
+    .option("--golden", "run the TypeScript golden model only (no RTL)")
+    .option("--work <dir>", "build cache folder", "build/run")
+    .action(
+      action(async (opts: { config: string; weights: string; input: string; out: string; sim: "verilator" | "icarus"; view: "2d" | "3d"; golden?: boolean; work: string }) => {
+        const r = loadResolved(opts.config);
+        const { st3dRun } = await import("./run/run.ts");
+        const t0 = Date.now();
+        const res = await st3dRun(r, { weights: opts.weights, input: opts.input, out: opts.out, sim: opts.sim, view: opts.view, golden: opts.golden, workDir: opts.work, log: (m) => console.error(`[run] ${m}`) });
+        const j = res.json;
+        console.log(
+          opts.golden
+            ? `golden: ${j.synapticOps} synaptic ops, ${j.spikes} spikes -> ${opts.out}/output.npy`
+            : `${j.simulator} ${j.view}: ${j.cycles} cycles, ${j.synapticOps} synaptic ops, utilization ${(100 * (j.utilization as number)).toFixed(1)}% (${((Date.now() - t0) / 1000).toFixed(1)} s) -> ${opts.out}/output.npy, run.json`,
+        );
+      }),
+    );
+
+  program
+    .command("random-model")
+    .description("write a random model (weights/*.npy) and input (input.npy) for a config, with roughly the requested spike density")
+    .argument("<config>", "config file or preset")
+    .option("-s, --seed <n>", "PRNG seed", "1")
+    .option("-d, --density <p>", "target spike density of the LIF outputs (0..1)", "0.15")
+    .requiredOption("-o, --out <dir>", "output folder")
+    .action(
+      action(async (cfg: string, opts: { seed: string; density: string; out: string }) => {
+        const r = loadResolved(cfg);
+        const seed = Number(opts.seed);
+        const density = Number(opts.density);
+        if (!Number.isInteger(seed)) throw new UsageError(`--seed must be an integer, got '${opts.seed}'`);
+        if (!(density > 0 && density < 1)) throw new UsageError(`--density must be between 0 and 1 (exclusive), got '${opts.density}'`);
+        const { randomModel, writeModelDir, writeInput } = await import("./model/tensors.ts");
+        const { model, input } = randomModel(r, seed, density);
+        writeModelDir(r, model, path.join(opts.out, "weights"));
+        writeInput(r, input, path.join(opts.out, "input.npy"));
+        console.log(`wrote ${path.join(opts.out, "weights")}/ and ${path.join(opts.out, "input.npy")} (seed ${seed}, density ${density})`);
       }),
     );
 

@@ -14,8 +14,8 @@
  *   sdsa: kv[c] = OR_j K[j][c] & V[j][c] accumulated while K/V stream in (double-buffered,
  *         d + d flops); per query O = Q & kv, one query per cycle; no LIF.
  * attentionUnit: C = attnCores cores in lockstep; pass p handles heads p*C .. p*C+C-1
- *   (the last pass partially idle when C does not divide H).  Reads Q/K/V rows t*N+n,
- *   writes O rows with a write mask (only the pass's heads).
+ *   (the last pass partially idle when C does not divide H).  Reads Q/K/V rows at address
+ *   {t, n} (ARCHITECTURE.md "Conventions"), writes O rows with a write mask (only the pass's heads).
  */
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -73,10 +73,15 @@ export interface AttentionParams {
   /** passes P = ceil(H / C) */
   passes: number;
   lifSets: number;
-  /** widths of cfg_t, cfg_set, row addresses (t*N+n), token/key indices, pass counter */
+  /** widths of cfg_t, cfg_set, row addresses ({t, n}), token/key indices, pass counter */
   tBits: number;
   setBits: number;
+  /** row address width: idxBits(T << nBits) = tRowBits + nBits */
   rowBits: number;
+  /** token field of a row address: idxBits(N) (= jBits) */
+  nBits: number;
+  /** timestep field of a row address: tBits, or 0 when T = 1 (the row address is then just n) */
+  tRowBits: number;
   jBits: number;
   passBits: number;
   /** ssa: popcount width (holds d), Y accumulator width (holds N*d), X width (= accBits) */
@@ -100,7 +105,7 @@ export interface AttentionParams {
   memories: LogicalMemory[];
   /** the same, with the unit pin prefix of each (la<c>) */
   memPorts: AttnMemPort[];
-  /** shape of the external activation buffers read (q_, k_, v_) and written (o_): rows x width */
+  /** shape of the external activation buffers read (q_, k_, v_) and written (o_): rows (T << nBits) x width */
   ioRows: number;
   ioWidth: number;
   /** cycles of one timestep, start to done (see attentionCycles) */
@@ -160,7 +165,9 @@ export function attentionParams(r: Resolved, opts: AttentionOptions = {}): Atten
     lifSets: sets,
     tBits: idxBits(T),
     setBits: idxBits(sets),
-    rowBits: idxBits(T * N),
+    rowBits: idxBits(T << idxBits(N)),
+    nBits: idxBits(N),
+    tRowBits: idxBits(T << idxBits(N)) - idxBits(N),
     jBits: idxBits(N),
     passBits: idxBits(P),
     aBits,
@@ -177,7 +184,7 @@ export function attentionParams(r: Resolved, opts: AttentionOptions = {}): Atten
     heads,
     memories,
     memPorts,
-    ioRows: T * N,
+    ioRows: T << idxBits(N),
     ioWidth: D,
     cycles: 0,
   };
@@ -280,16 +287,23 @@ export function attentionCoreContext(p: AttentionParams) {
   };
 }
 
+/** Row address {t, n} of token index `idx` (jBits wide) in the timestep held in `t_r` (just idx when T = 1). */
+function rowAddr(p: AttentionParams, idx: string): string {
+  return p.tRowBits > 0 ? `{t_r, ${idx}}` : idx;
+}
+
 export function attentionUnitContext(p: AttentionParams) {
+  if (p.nBits !== p.jBits || p.tRowBits + p.nBits !== p.rowBits || (p.tRowBits !== 0 && p.tRowBits !== p.tBits))
+    throw new Error("attentionUnit: inconsistent row-address widths");
   return {
     ...commonContext(p),
-    tExt: zext("cfg_t", p.tBits, p.rowBits),
-    // row base = t*N; with T = 1 the only valid t is 0 and N may not fit rowBits: multiply by 0
-    rowMul: p.T > 1 ? p.N : 0,
+    hasTRow: p.tRowBits > 0,
+    rowStride: 1 << p.nBits,
+    ldAddr: rowAddr(p, "ld_idx"),
+    qAddr: rowAddr(p, "qi"),
+    oAddr: rowAddr(p, "o_cnt"),
     setExt: zext("cfg_set", p.setBits, Math.max(p.stateAddrBits, 1)),
     setStride: p.passes * p.N,
-    ldIdxExt: zext("ld_idx", p.jBits, p.rowBits),
-    qiExt: zext("qi", p.jBits, p.rowBits),
     coreList: p.slots.map((s, c) => ({ c, lo: c * p.d, slots: s })),
     cMsb: p.cores - 1,
     coMsb: p.cores * p.d - 1,

@@ -59,6 +59,7 @@ export function renderAttentionTb(tbModule: string, shapes: AttnTbShape[]): Gene
       prefix: sh.prefix,
       N: p.N,
       nLast: p.N - 1,
+      rowStride: 1 << p.nBits,
       D: p.D,
       DMsb: p.D - 1,
       ioRows: p.ioRows,

@@ -104,6 +104,10 @@ function memCtx(h: HostMemory) {
     idxHi: h.fieldBits + h.mem.addrBits - 1,
     unusedIdxLo: h.fieldBits + h.mem.addrBits,
     hasUnusedIdx: h.fieldBits + h.mem.addrBits < 24,
+    fieldList: Array.from({ length: h.fields }, (_, f) => {
+      const w = Math.min(32, h.mem.width - 32 * f);
+      return { f, lo: 32 * f, w, msb: 32 * f + w - 1, wMsb: w - 1 };
+    }),
   };
 }
 
