@@ -14,8 +14,9 @@ import { verilatorLint } from "../../toolchain/verilator.ts";
 import { yosysSynth } from "../../toolchain/yosys.ts";
 import { Prng } from "../../util/prng.ts";
 import { linear } from "./golden.ts";
-import { LINEAR_FIXED_OVERHEAD, linearCycleBound, linearCycles, linearEngineParams } from "./linearEngine.ts";
+import { LINEAR_FIXED_OVERHEAD, layerMemoryImage, linearCycleBound, linearCycles, linearEngineParams } from "./linearEngine.ts";
 import {
+  layerMatrices,
   makeLayer,
   randomLayerOpts,
   randomMemories,
@@ -35,7 +36,7 @@ const rWide = resolveInput({ name: "lw", model: { dim: 64, heads: 2, tokens: 16,
 const insts: LeTbInstance[] = [
   // the performance shape of the brief: in = out = 64, P = 16, G = 8
   { p: linearEngineParams(r, "dens", { inMax: 64, tilesMax: 4, tagBits: 8, wDepth: 256, bDepth: 4, lanes: 16, group: 8 }), label: "dens", maxLayers: 4, maxRows: 160 },
-  // in = 1, out = 3 with P = 2 (a half-empty tile), G = 3
+  // in = 1, P = 2 (random out 1..4: half-empty tiles), G = 3
   { p: linearEngineParams(r, "tiny", { inMax: 1, tilesMax: 2, tagBits: 4, wDepth: 2, bDepth: 2, lanes: 2, group: 3 }), label: "tiny", maxLayers: 4, maxRows: 48 },
   // P = 1, G = 1
   { p: linearEngineParams(r, "p1g1", { inMax: 5, tilesMax: 4, tagBits: 3, wDepth: 24, bDepth: 6, lanes: 1, group: 1 }), label: "p1g1", maxLayers: 4, maxRows: 48 },
@@ -133,6 +134,20 @@ describe("linearEngine model", () => {
   it("cycle model: per group n + tiles (2 + n + K), plus the fixed overhead", () => {
     expect(linearCycles([3, 0, 2], 2, 2)).toBe(LINEAR_FIXED_OVERHEAD + (2 + 2 * (2 + 2 + 3)) + (1 + 2 * (2 + 1 + 2)));
     expect(() => linearEngineParams(r, "x", { inMax: 8, tilesMax: 1, tagBits: 1, wDepth: 4, bDepth: 1 })).toThrow(/wDepth/);
+  });
+  it("layerMemoryImage is the layout the engine reads (cfg_wbase + j*fanin + c, cfg_bbase + j)", () => {
+    const p = insts[PACK].p;
+    const rng = new Prng(7);
+    const weight = [...Array(5)].map(() => [...Array(10)].map(() => rng.int(-128, 127)));
+    const bias = [...Array(5)].map(() => rng.int(-32768, 32767));
+    const img = layerMemoryImage(weight, bias, p.lanes);
+    expect(img.wWords.length).toBe(20);
+    const wmem = [...Array(p.wDepth)].map(() => Array(p.lanes).fill(99));
+    const bmem = [...Array(p.bDepth)].map(() => Array(p.lanes).fill(99));
+    img.wWords.forEach((w, i) => (wmem[72 + i] = w));
+    img.bWords.forEach((b, i) => (bmem[3 + i] = b));
+    const L = { fanin: 10, out: 5, wbase: 72, bbase: 3, rows: [], tags: [], idle: 0, gaps: [] };
+    expect(layerMatrices(p, { wmem, bmem, layers: [], readyProb: 256 }, L)).toEqual({ weight, bias });
   });
 });
 

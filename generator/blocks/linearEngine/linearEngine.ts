@@ -216,3 +216,27 @@ export function linearCycles(rowSpikes: number[], tiles: number, group: number):
 export function linearCycleBound(synops: number, lanes: number): number {
   return 1.25 * Math.ceil(synops / lanes) + LINEAR_FIXED_OVERHEAD;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Memory image of a layer
+
+/**
+ * Words of one layer in the engine's weight and bias memories, to be placed at cfg_wbase /
+ * cfg_bbase: weight word j*fanin + c holds lanes l = weight[j*P + l][c], bias word j holds
+ * lanes l = bias[j*P + l]; lanes past `out` are 0.
+ */
+export function layerMemoryImage(weight: number[][], bias: number[], lanes: number): { wWords: number[][]; bWords: number[][] } {
+  const out = weight.length;
+  if (out < 1 || bias.length !== out) throw new Error(`layerMemoryImage: ${out} weight rows and ${bias.length} biases`);
+  const fanin = weight[0].length;
+  if (fanin < 1 || weight.some((r) => r.length !== fanin)) throw new Error("layerMemoryImage: ragged or empty weight rows");
+  const tiles = Math.ceil(out / lanes);
+  const wWords: number[][] = [];
+  const bWords: number[][] = [];
+  for (let j = 0; j < tiles; j++) {
+    const o = (l: number) => j * lanes + l;
+    for (let c = 0; c < fanin; c++) wWords.push([...Array(lanes).keys()].map((l) => (o(l) < out ? weight[o(l)][c] : 0)));
+    bWords.push([...Array(lanes).keys()].map((l) => (o(l) < out ? bias[o(l)] : 0)));
+  }
+  return { wWords, bWords };
+}

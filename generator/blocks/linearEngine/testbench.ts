@@ -107,12 +107,8 @@ function layout(p: LinearEngineParams) {
 export function renderLeTb(r: Resolved, tbModule: string, insts: LeTbInstance[]): GeneratedFile[] {
   const files: GeneratedFile[] = [];
   for (const i of insts) files.push(...renderLinearEngine(r, i.p));
-  // generous: every row costs at most G + tiles * (inMax * G + G + 3) cycles at full speed;
-  // the random backpressure and gaps slow that down by a bounded factor
-  const worst = Math.max(...insts.map((i) => i.maxRows * (i.p.group + i.p.tilesMax * (i.p.inMax * i.p.group + i.p.group + 3)) + 20 * i.maxLayers));
   const ctx = {
     tbModule,
-    timeoutNs: 10 * (20 * worst + 2000),
     insts: insts.map((inst, idx) => {
       const l = layout(inst.p);
       return {
@@ -257,7 +253,12 @@ export function writeLeStimulus(dir: string, insts: LeTbInstance[], runs: LeRun[
     if (rows.length > inst.maxRows) throw new Error(`${inst.label}: ${rows.length} rows > capacity ${inst.maxRows}`);
     const pad = (a: string[], n: number) => a.concat(Array(n - a.length).fill("0"));
     const px = path.join(dir, `le${idx}`);
-    writeHexFile(`${px}.meta.hex`, [run.layers.length, rows.length, exp.length, run.readyProb, lfsrSeed.int(1, 0x7fffffff)].map((v) => v.toString(16)));
+    // cycle budget: the model's cycles slowed by the backpressure, plus every gap and idle
+    // cycle, times 2 (only a hung or grossly slow engine reaches it)
+    const idle = run.layers.reduce((a, L) => a + L.idle + 4 + L.gaps.reduce((x, y) => x + y, 0), 0);
+    const busy = stats.reduce((a, st) => a + st.modelCycles, 0);
+    const timeout = 2 * (busy * Math.ceil(256 / Math.max(1, run.readyProb)) + idle) + 200;
+    writeHexFile(`${px}.meta.hex`, [run.layers.length, rows.length, exp.length, run.readyProb, lfsrSeed.int(1, 0x7fffffff), timeout].map((v) => v.toString(16)));
     writeHexFile(`${px}.w.hex`, run.wmem.map((w) => packLanes(w, p.weightBits).toString(16)));
     writeHexFile(`${px}.b.hex`, run.bmem.map((b) => packLanes(b, p.biasBits).toString(16)));
     writeHexFile(`${px}.lay.hex`, pad(lay, inst.maxLayers));
