@@ -68,12 +68,20 @@ export async function yosysSynth(files: string[], top: string, workDirIn: string
   }
   // Yosys 0.23 may print plain-text notes into the `tee` file before the JSON object
   const statText = fs.readFileSync(path.join(workDir, "stat.json"), "utf8");
-  const stat = JSON.parse(statText.slice(statText.indexOf("{"), statText.lastIndexOf("}") + 1));
+  // and it writes the design hierarchy as plain "module count" lines into the middle of it
+  const jsonText = statText
+    .slice(statText.indexOf("{"), statText.lastIndexOf("}") + 1)
+    .split("\n")
+    .filter((l) => !/^\s*[^\s"{}\[\],:]+\s+\d+\s*$/.test(l))
+    .join("\n");
+  const stat = JSON.parse(jsonText);
   const design = stat.design ?? {};
   const cells: Record<string, number> = design.num_cells_by_type ?? {};
   const latches = Object.entries(cells)
     .filter(([k]) => /latch/i.test(k))
     .reduce((a, [, v]) => a + (v as number), 0);
-  const blackboxes = Object.keys(stat.modules ?? {}).filter((m) => false && m);
+  // cells whose type is not a Yosys internal cell ($...) nor a module of the design: blackboxes (macros)
+  const modules = new Set(Object.keys(stat.modules ?? {}).map((m) => m.replace(/^\\/, "")));
+  const blackboxes = Object.keys(cells).filter((c) => !c.startsWith("$") && !modules.has(c));
   return { ok: latches === 0, log, latches, cells, totalCells: design.num_cells ?? 0, blackboxes, json: opts.writeJson ? path.join(workDir, "netlist.json") : undefined };
 }
