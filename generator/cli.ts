@@ -86,7 +86,7 @@ export function buildProgram(): Command {
     .description("generate the RTL, testbench data and reports of a config into a folder (written atomically)")
     .argument("<config>", "config file or preset")
     .option("-o, --out <dir>", "output folder", "out/rtl")
-    .option("--force", "overwrite a folder that holds files st3d did not generate")
+    .option("--force", "replace a folder that holds files st3d did not generate or that were edited (they are deleted; never the current folder, its parents, home or /)")
     .action(
       action((cfg: string, opts: { out: string; force?: boolean }) => {
         const r = loadResolved(cfg);

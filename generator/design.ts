@@ -5,13 +5,15 @@
  *
  * Kinds: "rtl" = synthesizable (logic, memory wrappers, flop memories, tops);
  * "sim" = behavioral macro models (simulation only); "stub" = blackbox macro stubs
- * (synthesis only); "report"/"data" = JSON and filelists.
+ * (synthesis only); "tb" = the host testbench; "report"/"data" = JSON, filelists, the
+ * FuseSoC core and its Yosys script.
  */
 import type { Resolved } from "./config/resolve.ts";
 import type { GeneratedFile } from "./render/render.ts";
 import { resolvedJson } from "./config/describe.ts";
 import { buildAccelerator, type Accelerator } from "./top/accelerator.ts";
 import { macrosJson, memoryViews } from "./blocks/memory/macros.ts";
+import { packageFiles } from "./package/package.ts";
 
 export interface Design {
   r: Resolved;
@@ -26,13 +28,9 @@ export function buildDesign(r: Resolved): Design {
   const views = memoryViews(r, acc.memories);
   const files: GeneratedFile[] = [...acc.logicFiles, ...views.files, acc.topFile, ...macrosJson(r, acc.memories)];
   const tops = [acc.top];
-  const sim = files.filter((f) => (f.kind === "rtl" || f.kind === "sim") && f.path.endsWith(".v")).map((f) => f.path);
-  const synth = files.filter((f) => (f.kind === "rtl" || f.kind === "stub") && f.path.endsWith(".v")).map((f) => f.path);
-  files.push(
-    { path: "filelists/sim.f", kind: "data", content: sim.join("\n") + "\n" },
-    { path: "filelists/synth.f", kind: "data", content: synth.join("\n") + "\n" },
-    { path: "resolved.json", kind: "report", content: resolvedJson(r) },
-  );
+  // packaging last: filelists, host testbench and FuseSoC core cover every file and top above
+  // (generator/package, docs/IP.md)
+  files.push(...packageFiles(r, files, tops), { path: "resolved.json", kind: "report", content: resolvedJson(r) });
   return { r, acc, files: dedupe(files), tops };
 }
 

@@ -11,9 +11,15 @@
 // A request to the word updated in the previous cycle is forwarded, so back-to-back
 // updates of the same neurons are exact.
 //
-// Numerics (SPEC 1.1): G = W + ((X - W) >>> 1);
-// G saturated to 16 bits; S = G >= 64; W' = S ? 0 : G.
-module st3d_lifArray_moem (
+// Numerics (SPEC 1.1): G = W + ((X - W) >>> TAU_SHIFT);
+// G saturated to 16 bits; S = G >= THRESHOLD; W' = S ? 0 : G.
+// THRESHOLD (generated: 64) and TAU_SHIFT (generated: 1) are parameters that may be
+// overridden after generation within THRESHOLD -32768..32767, TAU_SHIFT 0..1
+// (docs/IP.md); every width and depth is baked in by the generator.
+module st3d_lifArray_moem #(
+  parameter signed [15:0] THRESHOLD = 16'sd64,
+  parameter integer TAU_SHIFT = 1
+) (
   input  wire                   clk,
   input  wire                   rst,
   input  wire                   in_valid,
@@ -78,11 +84,11 @@ module st3d_lifArray_moem (
       wire signed [18:0] xe = { {3{x[15]}}, x };
       wire signed [18:0] wx = { {3{w[15]}}, w };
       wire signed [18:0] diff = xe - wx;
-      wire signed [18:0] g = wx + (diff >>> 1);
+      wire signed [18:0] g = wx + (diff >>> TAU_SHIFT);
       wire signed [15:0] gs = (g > 19'sd32767) ? 16'sd32767 :
                                   (g < -19'sd32768) ? -16'sd32768 : g[15:0];
       wire signed [15:0] gw = gs;
-      wire s = (gw >= 16'sd64);
+      wire s = (gw >= THRESHOLD);
       wire signed [15:0] wn = s ? 16'sd0 : gw;
       assign spike[l] = s;
       assign w_next[l*16 +: 16] = wn;

@@ -634,6 +634,11 @@ module st3d_moeHalf (
   assign mmem_wmask = { 288{1'b1} };
 
   // ---- control
+  // transitions that start a walk (t, n, j, ua, la restart at 0)
+  wire go_lifm   = (state == S_IDLE) && start;
+  wire go_router = (state == S_LDRAIN) && !a1_v && !a2_v;
+  wire go_next   = (state == S_ROUTER) && r_done;
+  wire go_final  = (state == S_EXP) && !fresh && (&(cdone | c_done));
   always @(posedge clk) begin
     if (rst) begin
       state <= S_IDLE;
@@ -646,7 +651,7 @@ module st3d_moeHalf (
       if (rf_take && t_last && n_last) rleft <= 1'b0;
       case (state)
         S_IDLE:
-          if (start) begin
+          if (go_lifm) begin
             state <= S_LIFM;
             fresh <= 1'b1;
           end
@@ -656,13 +661,13 @@ module st3d_moeHalf (
             fresh <= 1'b1;
           end
         S_LDRAIN:
-          if (!a1_v && !a2_v) begin
+          if (go_router) begin
             state <= S_ROUTER;
             fresh <= 1'b1;
             rleft <= 1'b1;
           end
         S_ROUTER:
-          if (r_done) begin
+          if (go_next) begin
             state <= S_EXP;
             fresh <= 1'b1;
           end
@@ -672,7 +677,7 @@ module st3d_moeHalf (
             fresh <= 1'b1;
           end
         S_EXP:
-          if (!fresh && (&(cdone | c_done))) begin
+          if (go_final) begin
             state <= S_FINAL;
             fresh <= 1'b1;
           end
@@ -692,7 +697,7 @@ module st3d_moeHalf (
 
   // ---- walkers and block bases (datapath registers, not reset)
   always @(posedge clk) begin
-    if ((state == S_IDLE) && start) begin
+    if (go_lifm) begin
       rwbase <= { {9{1'b0}}, cfg_block } * 11'd384;
       rbbase <= cfg_block;
       xwbase <= { {15{1'b0}}, cfg_block } * 17'd18432;
@@ -700,9 +705,8 @@ module st3d_moeHalf (
     end
     if (cores_start) cdone <= 4'd0;
     else cdone <= cdone | c_done;
-    if (((state == S_IDLE) && start) || ((state == S_EXP) && !fresh && (&(cdone | c_done))) ||
-        ((state == S_LDRAIN) && !a1_v && !a2_v) || ((state == S_ROUTER) && r_done)) begin
-      // entering a walk: phase 1, phase 5, router rows, top-k tokens
+    if (go_lifm || go_router || go_next || go_final) begin
+      // entering a walk: phase 1, router rows, top-k tokens, phase 5
       t  <= 2'd0;
       n  <= 6'd0;
       j  <= 5'd0;

@@ -54,7 +54,7 @@ export function formatIssues(err: z.ZodError, input: unknown, source: string): C
     if (iss.code === "unrecognized_keys") {
       const parent = getAt(configSchema, []) && base;
       for (const k of iss.keys) {
-        const field = parent ? `${parent}.${k}` : k;
+        const field = parent ? `${parent}.${keyLabel(k)}` : keyLabel(k);
         lines.push(`${field}: unknown key${validKeysHint(iss.path)}`);
       }
       continue;
@@ -63,8 +63,14 @@ export function formatIssues(err: z.ZodError, input: unknown, source: string): C
     const got = getAt(input, iss.path);
     lines.push(`${field}: ${iss.message} (got ${show(got)})`);
   }
-  const msg = `invalid config ${source}:\n  ${lines.join("\n  ")}`;
+  // one problem: one line; several: one line each under the file name
+  const msg = lines.length === 1 ? `invalid config ${source}: ${lines[0]}` : `invalid config ${source}:\n  ${lines.join("\n  ")}`;
   return new ConfigError(msg, lines);
+}
+
+/** A key as it appears in a field path: quoted (JSON) unless it is a plain identifier, so "" or "a b" stay visible. */
+export function keyLabel(k: string): string {
+  return /^[A-Za-z_$][A-Za-z0-9_$-]*$/.test(k) ? k : JSON.stringify(k);
 }
 
 function validKeysHint(p: PropertyKey[]): string {
@@ -116,7 +122,13 @@ export function parseConfigText(text: string, source: string): UserConfig {
 
 /** Load a config file, or a preset by name (`tiny`, `cifar`, `default`, ...). */
 export function loadConfig(ref: string): UserConfig {
-  if (fs.existsSync(ref) && fs.statSync(ref).isFile()) return parseConfigText(fs.readFileSync(ref, "utf8"), ref);
+  if (fs.existsSync(ref) && fs.statSync(ref).isFile()) {
+    const buf = fs.readFileSync(ref);
+    const text = buf.toString("utf8");
+    // binary data (NUL bytes, or bytes that are not UTF-8) is neither JSON nor YAML, whatever a YAML parser makes of it
+    if (buf.includes(0) || text.includes("\uFFFD")) throw new ConfigError(`cannot read config ${ref}: not a JSON or YAML text file (binary data)`);
+    return parseConfigText(text, ref);
+  }
   const preset = path.join(PRESET_DIR, `${ref}.yaml`);
   if (/^[A-Za-z0-9_-]+$/.test(ref) && fs.existsSync(preset)) return parseConfigText(fs.readFileSync(preset, "utf8"), `preset '${ref}'`);
   throw new ConfigError(`no config file '${ref}' and no preset of that name; presets: ${listPresets().join(", ")}`);

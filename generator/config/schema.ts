@@ -27,7 +27,8 @@ export const verilogName = z
   .regex(/^[A-Za-z][A-Za-z0-9_]{0,31}$/, {
     message: "must be a Verilog identifier: a letter, then letters, digits or '_' (at most 32 characters)",
   })
-  .refine((s) => !VERILOG_KEYWORDS.has(s), { message: "must not be a Verilog keyword" });
+  .refine((s) => !VERILOG_KEYWORDS.has(s), { message: "must not be a Verilog keyword" })
+  .refine((s) => !/^fakeram/i.test(s), { message: "must not start with 'fakeram' (reserved for the SRAM macro modules, e.g. fakeram45_2p_64x32)" });
 
 const int = (min: number, max: number) => z.number().int().min(min).max(max);
 
@@ -73,16 +74,20 @@ export const modelSchema = z
       .describe("LIF parameters per family."),
   })
   .superRefine((m, ctx) => {
-    if (m.dim % m.heads !== 0)
+    // cross-field checks only between fields that are valid on their own (zod runs this even when a
+    // field failed; an out-of-range dim must not reach divisors(), nor add a second, confusing error)
+    const valid = (v: unknown, lo: number, hi: number) => typeof v === "number" && Number.isInteger(v) && v >= lo && v <= hi;
+    if (valid(m.dim, 1, 4096) && valid(m.heads, 1, 256) && m.dim % m.heads !== 0)
       ctx.addIssue({
         code: "custom",
         path: ["heads"],
         message: `heads must divide dim (dim = ${m.dim}); valid values: ${divisors(m.dim).join(", ")}`,
       });
-    if (m.topK > m.experts)
+    if (valid(m.topK, 1, 64) && valid(m.experts, 1, 64) && m.topK > m.experts)
       ctx.addIssue({ code: "custom", path: ["topK"], message: `topK must be <= experts (${m.experts}); valid: 1..${m.experts}` });
     for (const fam of ["shortcut", "qkv", "attn", "hidden"] as const) {
-      const l = m.lif[fam];
+      const l = m.lif?.[fam];
+      if (!l || !valid(l.stateBits, 2, 32) || !valid(l.threshold, -(2 ** 31), 2 ** 31 - 1)) continue;
       const lo = -(2 ** (l.stateBits - 1));
       const hi = 2 ** (l.stateBits - 1) - 1;
       if (l.threshold < lo || l.threshold > hi)
@@ -128,8 +133,14 @@ export const configSchema = z.strictObject({
 export type UserConfig = z.infer<typeof configSchema>;
 export type UserConfigInput = z.input<typeof configSchema>;
 
-function divisors(n: number): number[] {
-  const out: number[] = [];
-  for (let i = 1; i <= n; i++) if (n % i === 0) out.push(i);
-  return out.length > 12 ? [...out.slice(0, 6), "…" as unknown as number, ...out.slice(-3)] : out;
+function divisors(n: number): string[] {
+  const lo: number[] = [];
+  const hi: number[] = [];
+  for (let i = 1; i * i <= n; i++)
+    if (n % i === 0) {
+      lo.push(i);
+      if (i * i !== n) hi.unshift(n / i);
+    }
+  const out = [...lo, ...hi].map(String);
+  return out.length > 12 ? [...out.slice(0, 6), "…", ...out.slice(-3)] : out;
 }

@@ -11,9 +11,12 @@
  * So a logic block's area comes from its own synthesis, a flop memory's from the flops and
  * muxes Yosys builds, and a macro memory's from its macros plus the wrapper's glue.
  *
- * Yosys is run synchronously (so the design build stays synchronous) and its result is
- * cached under build/partition-cache/ by a hash of the module, the text of every file its
- * hierarchy reads, the script and the Yosys version.
+ * Yosys is run synchronously (so the design build stays synchronous), once per module, and
+ * its result (cell histogram + the synthesized module as RTLIL) is cached under
+ * build/partition-cache/ by a hash of the module, the text of every file its hierarchy
+ * reads, the script and the Yosys version.  The flattened netlist behind partition.txt is
+ * assembled from those same synthesized modules (flatNetlist), so it holds exactly the
+ * cells the areas were priced from.
  */
 import crypto from "node:crypto";
 import fs from "node:fs";
@@ -143,7 +146,8 @@ export function priceCells(cells: Record<string, number>): CellAreas {
 
 // ---------------------------------------------------------------- Yosys (synchronous, cached)
 
-export const CACHE_DIR = path.join(REPO_ROOT, "build", "partition-cache");
+/** Yosys result cache (override with ST3D_PARTITION_CACHE). */
+export const CACHE_DIR = process.env.ST3D_PARTITION_CACHE ? path.resolve(process.env.ST3D_PARTITION_CACHE) : path.join(REPO_ROOT, "build", "partition-cache");
 
 let yosysVersion: string | undefined;
 function yosysVer(): string {
@@ -218,34 +222,82 @@ function hashOf(parts: string[]): string {
   return h.digest("hex").slice(0, 24);
 }
 
-const AREA_SCRIPT_VERSION = "areas-1";
+const AREA_SCRIPT_VERSION = "areas-2";
 
-/** Generic-cell histogram of one module's hierarchy (synth, flatten; macros blackbox), cached. */
-export function moduleCells(files: readonly GeneratedFile[], module: string, opts: { cacheDir?: string; index?: ReturnType<typeof moduleIndex> } = {}): Record<string, number> {
-  const hier = hierarchyFiles(synthFiles(files), module, opts.index);
-  const key = hashOf([AREA_SCRIPT_VERSION, yosysVer(), module, ...hier.flatMap((f) => [f.path, f.content])]);
-  const cacheDir = opts.cacheDir ?? CACHE_DIR;
-  const cacheFile = path.join(cacheDir, `cells-${module}-${key}.json`);
-  if (fs.existsSync(cacheFile)) return JSON.parse(fs.readFileSync(cacheFile, "utf8")).cells;
-  const work = path.join(cacheDir, `work-${module}-${key}`);
-  fs.rmSync(work, { recursive: true, force: true });
+export interface ModuleSynth {
+  module: string;
+  /** generic-cell histogram of the module's flattened hierarchy (macros as blackbox cells) */
+  cells: Record<string, number>;
+  /** the synthesized, flattened module as RTLIL (reused by flatNetlist) */
+  rtlil: string;
+}
+
+/** A fresh work folder private to this process (parallel test workers share the cache). */
+function workDir(cacheDir: string, tag: string): string {
+  const d = path.join(cacheDir, `work-${tag}-${process.pid}-${crypto.randomBytes(4).toString("hex")}`);
+  fs.rmSync(d, { recursive: true, force: true });
+  return d;
+}
+
+/** Write a cache file atomically (temp file + rename), so a reader never sees half of it. */
+function publish(file: string, content: string | Buffer): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.${crypto.randomBytes(4).toString("hex")}.tmp`;
+  fs.writeFileSync(tmp, content);
+  fs.renameSync(tmp, file);
+}
+
+function writeSources(work: string, files: readonly GeneratedFile[]): string[] {
   fs.mkdirSync(path.join(work, "src"), { recursive: true });
-  const paths = hier.map((f) => {
+  return files.map((f) => {
     const p = path.join(work, "src", f.path);
     fs.mkdirSync(path.dirname(p), { recursive: true });
     fs.writeFileSync(p, f.content);
     return p;
   });
-  const script = [...paths.map((p) => `read_verilog -defer ${p}`), `hierarchy -check -top ${module}`, `synth -top ${module}`, "flatten", "tee -q -o stat.json stat -json"].join("\n") + "\n";
-  runYosysSync(script, work, `area of ${module}`);
+}
+
+/**
+ * Synthesize one module on its own (`synth -top <module>`, then `flatten`; memory macros stay
+ * blackbox cells), cached under the cache folder by the hash of the module name, the text of
+ * every file its hierarchy reads, this script and the Yosys version.
+ */
+export function synthModule(files: readonly GeneratedFile[], module: string, opts: { cacheDir?: string; index?: ReturnType<typeof moduleIndex> } = {}): ModuleSynth {
+  const hier = hierarchyFiles(synthFiles(files), module, opts.index);
+  const key = hashOf([AREA_SCRIPT_VERSION, yosysVer(), module, ...hier.flatMap((f) => [f.path, f.content])]);
+  const cacheDir = opts.cacheDir ?? CACHE_DIR;
+  const cellsFile = path.join(cacheDir, `cells-${module}-${key}.json`);
+  const ilFile = path.join(cacheDir, `synth-${module}-${key}.il`);
+  if (fs.existsSync(cellsFile) && fs.existsSync(ilFile)) return { module, cells: JSON.parse(fs.readFileSync(cellsFile, "utf8")).cells, rtlil: ilFile };
+  const work = workDir(cacheDir, `${module}-${key}`);
+  fs.rmSync(work, { recursive: true, force: true });
+  const paths = writeSources(work, hier);
+  const script =
+    [
+      ...paths.map((p) => `read_verilog -defer ${p}`),
+      `hierarchy -check -top ${module}`,
+      `synth -top ${module}`,
+      "flatten",
+      "tee -q -o stat.json stat -json",
+      `select ${module}`,
+      "write_rtlil -selected module.il",
+    ].join("\n") + "\n";
+  runYosysSync(script, work, `synthesis of ${module}`);
   const text = fs.readFileSync(path.join(work, "stat.json"), "utf8");
   const stat = JSON.parse(text.slice(text.indexOf("{"), text.lastIndexOf("}") + 1));
   const mods = stat.modules ?? {};
-  const entry = mods[`\\${module}`] ?? mods[module] ?? stat.design;
-  const cells: Record<string, number> = entry?.num_cells_by_type ?? {};
-  fs.writeFileSync(cacheFile, JSON.stringify({ module, cells }, null, 1) + "\n");
+  const entry = mods[`\\${module}`] ?? mods[module];
+  if (!entry) throw new Error(`yosys stat of ${module}: module missing`);
+  const cells: Record<string, number> = entry.num_cells_by_type ?? {};
+  publish(ilFile, fs.readFileSync(path.join(work, "module.il")));
+  publish(cellsFile, JSON.stringify({ module, cells }, null, 1) + "\n");
   fs.rmSync(work, { recursive: true, force: true });
-  return cells;
+  return { module, cells, rtlil: ilFile };
+}
+
+/** Generic-cell histogram of one module (see synthModule). */
+export function moduleCells(files: readonly GeneratedFile[], module: string, opts: { cacheDir?: string; index?: ReturnType<typeof moduleIndex> } = {}): Record<string, number> {
+  return synthModule(files, module, opts).cells;
 }
 
 export interface InstanceArea {
@@ -299,16 +351,26 @@ export interface FlatNetlist {
   ports: { name: string; direction: string; width: number }[];
 }
 
-const FLAT_SCRIPT_VERSION = "flat-2";
+const FLAT_SCRIPT_VERSION = "flat-3";
 
 /**
- * The flattened generic-cell netlist of `top` (synth per module, then flatten, memory macros
- * as blackbox cells), cached by the hierarchy's content hash.  Cell names keep the
- * hierarchical instance path (Yosys `flatten` prefixes them with `<inst>.`).
+ * The flattened generic-cell netlist of the structural top `netlist.module`: every top-level
+ * instance's module as synthesized by synthModule (cached RTLIL, so the cells are exactly
+ * the ones its area was priced from), the blackbox macro stubs and the top, then `flatten`.
+ * Cell names keep the instance path (`$flatten\u_ctrl.$abc$...`, `u_ctrl.x`).  With
+ * `keepVerilog` the netlist is also returned as Verilog (`write_verilog -noexpr -norename`,
+ * so every cell is an instance under the name partition.txt uses).
  */
-export function flatNetlist(files: readonly GeneratedFile[], top: string, opts: { cacheDir?: string; keepVerilog?: boolean } = {}): FlatNetlist & { verilog?: string } {
-  const hier = hierarchyFiles(synthFiles(files), top);
-  const key = hashOf([FLAT_SCRIPT_VERSION, yosysVer(), top, ...hier.flatMap((f) => [f.path, f.content])]);
+export function flatNetlist(files: readonly GeneratedFile[], netlist: Netlist, opts: { cacheDir?: string; keepVerilog?: boolean } = {}): FlatNetlist & { verilog?: string } {
+  const top = netlist.module;
+  const sf = synthFiles(files);
+  const index = moduleIndex(sf);
+  const modules = [...new Set(netlist.instances.map((i) => i.module))].sort();
+  const synths = modules.map((m) => synthModule(files, m, { cacheDir: opts.cacheDir, index }));
+  const topFile = index.fileOf.get(top);
+  if (!topFile) throw new Error(`no design file defines the top ${top}`);
+  const stubs = sf.filter((f) => f.kind === "stub");
+  const key = hashOf([FLAT_SCRIPT_VERSION, yosysVer(), top, topFile.content, ...synths.map((x) => fs.readFileSync(x.rtlil, "utf8")), ...stubs.flatMap((f) => [f.path, f.content])]);
   const cacheDir = opts.cacheDir ?? CACHE_DIR;
   const cacheFile = path.join(cacheDir, `flat-${top}-${key}.json`);
   const vFile = path.join(cacheDir, `flat-${top}-${key}.v`);
@@ -316,17 +378,18 @@ export function flatNetlist(files: readonly GeneratedFile[], top: string, opts: 
     const cached = JSON.parse(fs.readFileSync(cacheFile, "utf8")) as FlatNetlist;
     return opts.keepVerilog ? { ...cached, verilog: fs.readFileSync(vFile, "utf8") } : cached;
   }
-  const work = path.join(cacheDir, `work-flat-${top}-${key}`);
+  const work = workDir(cacheDir, `flat-${top}-${key}`);
   fs.rmSync(work, { recursive: true, force: true });
-  fs.mkdirSync(path.join(work, "src"), { recursive: true });
-  const paths = hier.map((f) => {
-    const p = path.join(work, "src", f.path);
-    fs.mkdirSync(path.dirname(p), { recursive: true });
-    fs.writeFileSync(p, f.content);
-    return p;
-  });
+  const paths = writeSources(work, [...stubs, topFile]);
   const script =
-    [...paths.map((p) => `read_verilog -defer ${p}`), `hierarchy -check -top ${top}`, `synth -top ${top}`, "flatten", "write_json flat.json", "write_verilog -noattr -noexpr -norename flat.v"].join("\n") + "\n";
+    [
+      ...synths.map((x) => `read_rtlil ${x.rtlil}`),
+      ...paths.map((p) => `read_verilog -defer ${p}`),
+      `hierarchy -check -top ${top}`,
+      "flatten",
+      "write_json flat.json",
+      ...(opts.keepVerilog ? ["write_verilog -noattr -noexpr -norename flat.v"] : []),
+    ].join("\n") + "\n";
   runYosysSync(script, work, `flat netlist of ${top}`);
   const json = JSON.parse(fs.readFileSync(path.join(work, "flat.json"), "utf8"));
   const mod = json.modules[top];
@@ -334,10 +397,50 @@ export function flatNetlist(files: readonly GeneratedFile[], top: string, opts: 
   const cells = Object.entries(mod.cells as Record<string, { type: string }>).map(([name, c]) => ({ name, type: c.type }));
   const ports = Object.entries(mod.ports as Record<string, { direction: string; bits: unknown[] }>).map(([name, p]) => ({ name, direction: p.direction, width: p.bits.length }));
   const res: FlatNetlist = { top, cells, ports };
-  fs.writeFileSync(cacheFile, JSON.stringify(res) + "\n");
-  fs.copyFileSync(path.join(work, "flat.v"), vFile);
+  if (opts.keepVerilog) publish(vFile, fs.readFileSync(path.join(work, "flat.v")));
+  publish(cacheFile, JSON.stringify(res) + "\n");
   fs.rmSync(work, { recursive: true, force: true });
   return opts.keepVerilog ? { ...res, verilog: fs.readFileSync(vFile, "utf8") } : res;
+}
+
+/**
+ * Elaborate a structural top (e.g. a tier top) over the synthesized modules of its instances
+ * (synthModule, cached), flatten it and return its cell histogram: Yosys `hierarchy -check`
+ * (every instance's module and ports exist), `check -assert` (no driver conflicts, no
+ * undriven used wires) and `stat`.  The top's file must be among `files`.
+ */
+export function elaborateTop(files: readonly GeneratedFile[], netlist: Netlist, opts: { cacheDir?: string } = {}): Record<string, number> {
+  const top = netlist.module;
+  const sf = synthFiles(files);
+  const index = moduleIndex(sf);
+  const modules = [...new Set(netlist.instances.map((i) => i.module))].sort();
+  const synths = modules.map((m) => synthModule(files, m, { cacheDir: opts.cacheDir, index }));
+  const topFile = index.fileOf.get(top);
+  if (!topFile) throw new Error(`no design file defines the top ${top}`);
+  const cacheDir = opts.cacheDir ?? CACHE_DIR;
+  const work = workDir(cacheDir, `elab-${top}`);
+  fs.rmSync(work, { recursive: true, force: true });
+  const paths = writeSources(work, [...sf.filter((f) => f.kind === "stub"), topFile]);
+  const script =
+    [...synths.map((x) => `read_rtlil ${x.rtlil}`), ...paths.map((p) => `read_verilog -defer ${p}`), `hierarchy -check -top ${top}`, "flatten", "check -assert", "tee -q -o stat.json stat -json"].join("\n") + "\n";
+  runYosysSync(script, work, `elaboration of ${top}`);
+  const text = fs.readFileSync(path.join(work, "stat.json"), "utf8");
+  const stat = JSON.parse(text.slice(text.indexOf("{"), text.lastIndexOf("}") + 1));
+  const entry = (stat.modules ?? {})[`\\${top}`] ?? (stat.modules ?? {})[top];
+  fs.rmSync(work, { recursive: true, force: true });
+  return entry?.num_cells_by_type ?? {};
+}
+
+/** Cell histogram per top-level instance of a flat netlist. */
+export function cellsByInstance(flat: FlatNetlist): Map<string, Record<string, number>> {
+  const out = new Map<string, Record<string, number>>();
+  for (const c of flat.cells) {
+    const i = topInstanceOf(c.name);
+    const h = out.get(i) ?? {};
+    h[c.type] = (h[c.type] ?? 0) + 1;
+    out.set(i, h);
+  }
+  return out;
 }
 
 /** Top-level instance a flattened cell belongs to: `$flatten\u_x.$abc$1` and `u_x.y` -> `u_x`. */

@@ -112,7 +112,8 @@ function memoryOnLogic(nl: Netlist): Map<string, Tier> {
   return new Map(nl.instances.map((i) => [i.name, i.kind === "memory" ? "top" : "bottom"]));
 }
 
-function logicOnLogic(nl: Netlist, topGroups: readonly string[]): Map<string, Tier> {
+/** The logic-on-logic rule: logic by group, each memory with its main consumer. */
+function logicOnLogicRule(nl: Netlist, topGroups: readonly string[]): Map<string, Tier> {
   const nets = netInfo(nl);
   const out = new Map<string, Tier>();
   for (const i of nl.instances) if (i.kind === "logic") out.set(i.name, topGroups.includes(i.group) ? "top" : "bottom");
@@ -122,6 +123,25 @@ function logicOnLogic(nl: Netlist, topGroups: readonly string[]): Map<string, Ti
     out.set(i.name, c ? out.get(c)! : "bottom");
   }
   return new Map(nl.instances.map((i) => [i.name, out.get(i.name)!]));
+}
+
+/**
+ * logic-on-logic: the rule above; when it breaks integration.balance, the memories (only)
+ * are re-placed by FM with every logic instance pinned where the rule put it, starting from
+ * the rule: the balance bound first, then the fewest bonds.
+ */
+function logicOnLogic(r: Pick<Resolved, "integration">, nl: Netlist, areas: ReadonlyMap<string, number>, topGroups: readonly string[], fm: Partial<FmOptions> = {}): Map<string, Tier> {
+  const rule = logicOnLogicRule(nl, topGroups);
+  const g = netlistGraph(nl, areas);
+  const opts = fmOptions(r, fm);
+  const start = toSides(g, rule);
+  if (evaluate(g.hg, start, opts).cost.balanceViolation === 0) return rule;
+  const fixed = new Map(g.hg.fixed);
+  nl.instances.forEach((i, v) => {
+    if (i.kind === "logic") fixed.set(v, start[v]);
+  });
+  const res = fmBipartition({ ...g.hg, fixed }, { ...opts, starts: [start] });
+  return toMap(g, res.side);
 }
 
 /** Bond budget: footprint × usable fraction / pitch² (whole bonds). */
@@ -140,7 +160,7 @@ const toMap = (g: NetlistGraph, side: readonly Side[]): Map<string, Tier> => new
 /** FM over the instance hypergraph (auto mode), started from the rule-based modes too. */
 export function autoPartition(r: Pick<Resolved, "integration">, nl: Netlist, areas: ReadonlyMap<string, number>, opts: PartitionOptions = {}): { assign: Map<string, Tier>; fm: FmResult } {
   const g = netlistGraph(nl, areas);
-  const starts = [toSides(g, memoryOnLogic(nl)), toSides(g, logicOnLogic(nl, opts.logicTopGroups ?? LOGIC_ON_LOGIC_TOP_GROUPS))];
+  const starts = [toSides(g, memoryOnLogic(nl)), toSides(g, logicOnLogic(r, nl, areas, opts.logicTopGroups ?? LOGIC_ON_LOGIC_TOP_GROUPS, opts.fm))];
   const fm = fmBipartition(g.hg, fmOptions(r, { starts, ...opts.fm }));
   return { assign: toMap(g, fm.side), fm };
 }
@@ -151,6 +171,7 @@ export function autoPartition(r: Pick<Resolved, "integration">, nl: Netlist, are
  *  - "memory-on-logic": every memory on the top die, all logic on the bottom;
  *  - "logic-on-logic": logic of the LOGIC_ON_LOGIC_TOP_GROUPS (moeHalf) on top, the rest
  *    (ctrl, attnHalf) on the bottom; each memory with its main consumer (mainConsumer);
+ *    if that breaks integration.balance, memories are re-placed by FM with the logic pinned;
  *  - "auto": FM min-cut, nets weighted by width, under integration.balance and the bond budget.
  * Chip I/O is always on the bottom die.
  */
@@ -161,7 +182,7 @@ export function tierPartition(r: Resolved, netlist: Netlist, areas: ReadonlyMap<
     case "memory-on-logic":
       return memoryOnLogic(netlist);
     case "logic-on-logic":
-      return logicOnLogic(netlist, opts.logicTopGroups ?? LOGIC_ON_LOGIC_TOP_GROUPS);
+      return logicOnLogic(r, netlist, areas, opts.logicTopGroups ?? LOGIC_ON_LOGIC_TOP_GROUPS, opts.fm);
     case "auto":
       return autoPartition(r, netlist, areas, opts).assign;
   }

@@ -51,12 +51,16 @@ export function renderEquivTb(tbModule: string, chipPorts: PortDecl[], ref: stri
     inputs: fields.map((f) => ({ range: rng(f.width), name: f.name, msb: f.lsb + f.width - 1, lsb: f.lsb })),
     duts,
     compares,
+    refOutputs: outs.map((o) => `ref_${o.name}`).join(", "),
   });
   return { file: { path: `${tbModule}.v`, kind: "tb", content }, fields, stimBits, cycles };
 }
 
-/** Random stimulus words (hex, one per cycle) into dir/stim.hex; rst high for the first resetCycles. */
-export function writeEquivStimulus(tb: EquivTb, dir: string, seed: number, resetCycles = 3): void {
+/**
+ * Random stimulus words (hex, one per cycle) into dir/stim.hex; rst high for the first
+ * resetCycles (then with probability 1%); other fields uniform unless `gen` has a generator.
+ */
+export function writeEquivStimulus(tb: EquivTb, dir: string, seed: number, resetCycles = 3, gen: Record<string, (rng: Prng) => bigint> = {}): void {
   const rngx = new Prng(seed);
   const words: string[] = [];
   for (let c = 0; c < tb.cycles; c++) {
@@ -64,6 +68,7 @@ export function writeEquivStimulus(tb: EquivTb, dir: string, seed: number, reset
     for (const f of tb.fields) {
       let v = 0n;
       if (f.name === "rst") v = c < resetCycles ? 1n : BigInt(rngx.bit(0.01));
+      else if (gen[f.name]) v = gen[f.name](rngx) & ((1n << BigInt(f.width)) - 1n);
       else for (let b = 0; b < f.width; b++) v |= BigInt(rngx.bit(0.5)) << BigInt(b);
       w |= v << BigInt(f.lsb);
     }

@@ -5,7 +5,8 @@
  *   3d/bond_map.json          every cross-tier net: name, width, direction, tiers, bumps
  *   3d/3d_manifest.json       bonds, pitch, budget, margin, tier areas, balance, assumptions
  *   3d/partition.txt          Pin-3D style: `<cell> <tier>` per cell of the flattened Yosys
- *                             netlist of the 2D top (3d/<name>_flat.v) and per chip port; 0 = bottom
+ *                             netlist of the 2D top and per chip port; 0 = bottom
+ *   3d/<name>_flat.v          that netlist (optional, large: opts.flatVerilog)
  *   3d/<name>.3dbv            3Dblox die definitions (both dies)
  *   3d/<name>.3dbx            3Dblox assembly (top die mirrored MZ, F2F connection)
  *   3d/<name>_tier_<t>.bmap   3Dblox bump map per die: `inst cell x y port net`, one bond per
@@ -206,49 +207,66 @@ export const ASSUMPTIONS: readonly string[] = [
   `bond bumps on a square grid at the bond pitch centred on the die, identical coordinates on both dies (top die mirrored MZ); die thickness ${DIE_THICKNESS_UM} um is a placeholder`,
 ];
 
+export interface ThreeDOptions extends PartitionOptions {
+  /** Yosys cache folder (default build/partition-cache) */
+  cacheDir?: string;
+  /**
+   * also the physical views: 3d_manifest.json (areas, budget), partition.txt and the 3Dblox
+   * files (default true).  They need every module synthesized by Yosys (cached); without them
+   * only the RTL and bond_map.json are produced, and Yosys runs only for the modes whose
+   * assignment depends on areas ("auto", "logic-on-logic").
+   */
+  physical?: boolean;
+  /** also 3d/<name>_flat.v, the flattened generic-cell netlist partition.txt names (large; default false) */
+  flatVerilog?: boolean;
+}
+
 export interface ThreeD {
   mode: Mode;
   assign: Map<string, Tier>;
-  areas: AreaEstimate;
-  stats: PartitionStats;
   f2f: F2fNet[];
-  /** cut (bonds) of every mode for the same areas and balance bound */
-  cutByMode: Record<Mode, { cut: number; balance: number; balanceOk: boolean }>;
+  /** areas (physical views or auto mode only) */
+  areas?: AreaEstimate;
+  stats?: PartitionStats;
+  /** cut (bonds) of every mode for the same areas and balance bound (when areas are known) */
+  cutByMode?: Record<Mode, { cut: number; balance: number; balanceOk: boolean }>;
   files: GeneratedFile[];
 }
 
 const round = (v: number, d = 1) => Number(v.toFixed(d));
 
 /**
- * The 3D views of a design for `r.integration.mode` (none for "2d").  `files` must hold the
- * design files every instance needs (kinds "rtl" and "stub" are synthesized) and the 2D top
- * (netlist.module) for the flat netlist behind partition.txt.
+ * The 3D views of a design for `r.integration.mode` (no files for "2d").  `files` must hold
+ * the design files every instance needs (kinds "rtl" and "stub" are synthesized) and the 2D
+ * top (netlist.module) for the flat netlist behind partition.txt.
  */
-export function buildThreeD(r: Resolved, files: readonly GeneratedFile[], netlist: Netlist, opts: PartitionOptions & { cacheDir?: string; flatVerilog?: boolean } = {}): ThreeD {
+export function buildThreeD(r: Resolved, files: readonly GeneratedFile[], netlist: Netlist, opts: ThreeDOptions = {}): ThreeD {
   check3dConfig(r);
   const mode = r.integration.mode;
-  const areas = estimateAreas(r, netlist, files, { cacheDir: opts.cacheDir });
-  const assign = tierPartition(r, netlist, areas.um2, opts);
-  const stats = partitionStats(r, netlist, assign, areas.um2);
-  const byMode = allModes(r, netlist, areas.um2, opts);
-  const cutByMode = Object.fromEntries(
-    (Object.keys(byMode) as Mode[]).map((m) => {
-      const s = partitionStats(r, netlist, byMode[m], areas.um2);
-      return [m, { cut: s.cut, balance: round(s.balance, 4), balanceOk: s.balanceOk }];
-    }),
-  ) as ThreeD["cutByMode"];
+  const physical = opts.physical ?? true;
+  // areas decide auto and logic-on-logic (balance repair); memory-on-logic needs them for the physical views only
+  const areas = physical || mode === "auto" || mode === "logic-on-logic" ? estimateAreas(r, netlist, files, { cacheDir: opts.cacheDir }) : undefined;
+  const um2 = areas?.um2 ?? new Map(netlist.instances.map((i) => [i.name, 0]));
+  const assign = tierPartition(r, netlist, um2, opts);
+  let stats: PartitionStats | undefined;
+  let cutByMode: ThreeD["cutByMode"];
+  if (areas) {
+    stats = partitionStats(r, netlist, assign, um2);
+    const byMode = allModes(r, netlist, um2, opts);
+    cutByMode = Object.fromEntries(
+      (Object.keys(byMode) as Mode[]).map((m) => {
+        const s = partitionStats(r, netlist, byMode[m], um2);
+        return [m, { cut: s.cut, balance: round(s.balance, 4), balanceOk: s.balanceOk }];
+      }),
+    ) as ThreeD["cutByMode"];
+  }
   if (mode === "2d") return { mode, assign, areas, stats, f2f: [], cutByMode, files: [] };
 
   const rtl = renderTierRtl(r, netlist, assign);
   const f2f = rtl.f2f;
   const bonds = f2f.reduce((a, f) => a + f.width, 0);
-  if (bonds !== stats.cut) throw new Error(`internal error: ${bonds} F2F bits but a cut of ${stats.cut}`);
-  const side = Math.sqrt(stats.footprintUm2);
-  const pitch = r.integration.bondPitchUm;
-  const bumps = bondGrid(f2f, pitch, side);
   const head = { generator: `st3d ${r.version}`, design: r.name, configHash: r.hash };
-  const areaOf = new Map(areas.detail.map((d) => [d.inst, d]));
-
+  const pitch = r.integration.bondPitchUm;
   const bondMap = {
     ...head,
     mode,
@@ -266,6 +284,13 @@ export function buildThreeD(r: Resolved, files: readonly GeneratedFile[], netlis
       sinks: f.sinks,
     })),
   };
+  const out: GeneratedFile[] = [...rtl.files, { path: `${VIEW_DIR}/bond_map.json`, kind: "report", content: JSON.stringify(bondMap, null, 2) + "\n" }];
+  if (!physical || !areas || !stats) return { mode, assign, areas, stats, f2f, cutByMode, files: out };
+
+  if (bonds !== stats.cut) throw new Error(`internal error: ${bonds} F2F bits but a cut of ${stats.cut}`);
+  const side = Math.sqrt(stats.footprintUm2);
+  const bumps = bondGrid(f2f, pitch, side);
+  const areaOf = new Map(areas.detail.map((d) => [d.inst, d]));
   const manifest = {
     ...head,
     mode,
@@ -287,10 +312,10 @@ export function buildThreeD(r: Resolved, files: readonly GeneratedFile[], netlis
         t,
         {
           module: tierModule(r.name, t),
-          areaUm2: round(stats.areaUm2[t]),
+          areaUm2: round(stats!.areaUm2[t]),
           power: POWER_NETS[t].power,
           ground: POWER_NETS[t].ground,
-          instances: stats.instances[t].map((i) => ({ name: i, module: areaOf.get(i)!.module, kind: areaOf.get(i)!.kind, areaUm2: round(areaOf.get(i)!.areaUm2) })),
+          instances: stats!.instances[t].map((i) => ({ name: i, module: areaOf.get(i)!.module, kind: areaOf.get(i)!.kind, areaUm2: round(areaOf.get(i)!.areaUm2) })),
         },
       ]),
     ),
@@ -298,23 +323,20 @@ export function buildThreeD(r: Resolved, files: readonly GeneratedFile[], netlis
     unmappedCells: areas.unmapped,
     assumptions: ASSUMPTIONS,
   };
-
-  const flat = flatNetlist(files, netlist.module, { cacheDir: opts.cacheDir, keepVerilog: opts.flatVerilog ?? true });
-  const out: GeneratedFile[] = [
-    ...rtl.files,
-    { path: `${VIEW_DIR}/bond_map.json`, kind: "report", content: JSON.stringify(bondMap, null, 2) + "\n" },
+  const flat = flatNetlist(files, netlist, { cacheDir: opts.cacheDir, keepVerilog: opts.flatVerilog ?? false });
+  out.push(
     { path: `${VIEW_DIR}/3d_manifest.json`, kind: "report", content: JSON.stringify(manifest, null, 2) + "\n" },
     { path: `${VIEW_DIR}/partition.txt`, kind: "report", content: partitionTxt(flat, assign) },
     { path: `${VIEW_DIR}/${r.name}.3dbv`, kind: "report", content: render3dbv(r, side, bumps.length > 0) },
     { path: `${VIEW_DIR}/${r.name}.3dbx`, kind: "report", content: render3dbx(r) },
-  ];
+  );
   if (bumps.length) for (const t of TIERS) out.push({ path: `${VIEW_DIR}/${tierModule(r.name, t)}.bmap`, kind: "report", content: renderBmap(bumps) });
   if (flat.verilog !== undefined) out.push({ path: `${VIEW_DIR}/${r.name}_flat.v`, kind: "data", content: flat.verilog });
   return { mode, assign, areas, stats, f2f, cutByMode, files: out };
 }
 
 /** The files of buildThreeD (tier tops and assembly kind "rtl", the rest "report"/"data"); [] for mode "2d". */
-export function threeDViews(r: Resolved, files: readonly GeneratedFile[], netlist: Netlist, opts: PartitionOptions & { cacheDir?: string; flatVerilog?: boolean } = {}): GeneratedFile[] {
+export function threeDViews(r: Resolved, files: readonly GeneratedFile[], netlist: Netlist, opts: ThreeDOptions = {}): GeneratedFile[] {
   if (r.integration.mode === "2d") {
     check3dConfig(r);
     return [];

@@ -10,10 +10,10 @@ import type { Resolved } from "../config/resolve.ts";
 import { buildDesign, type Design } from "../design.ts";
 import { loadInput, loadModelDir } from "../model/tensors.ts";
 import { runGolden, type Model } from "../model/golden.ts";
-import { renderFile, REPO_ROOT, type GeneratedFile } from "../render/render.ts";
+import { REPO_ROOT, type GeneratedFile } from "../render/render.ts";
+import { hostTbModule, renderHostTb } from "../package/package.ts";
 import { serializeNpy } from "../util/npy.ts";
 import { buildSim, runSim, type Built, type Sim } from "../../tb/harness.ts";
-import { REG } from "../blocks/ctrl/ctrl.ts";
 import { decodeReads, hostProgram } from "./host.ts";
 import type { Accelerator } from "../top/accelerator.ts";
 
@@ -43,21 +43,55 @@ export interface RunSummary {
   json: Record<string, unknown>;
 }
 
-/** Write files into `dir` so that either all of them appear or none (tmp files, then renames). */
+/**
+ * Write files into `dir` so that either all of them appear or none: every file is written to a
+ * temporary name first; existing targets are moved aside, the new files renamed into place, and
+ * on any failure the previous files are put back (and the temporaries removed).  Only the named
+ * files are touched; `dir` is created if needed.
+ */
 export function writeAtomically(dir: string, files: { name: string; data: Buffer | string }[]): void {
-  fs.mkdirSync(dir, { recursive: true });
+  for (const f of files)
+    if (!/^[A-Za-z0-9._-]+$/.test(f.name) || f.name.startsWith(".")) throw new RunError(`internal error: bad output file name '${f.name}'`);
+  const tag = `${process.pid}-${Date.now().toString(36)}`;
   const tmps: [string, string][] = [];
+  const backups: [string, string][] = [];
+  const placed: string[] = [];
   try {
+    fs.mkdirSync(dir, { recursive: true });
     for (const f of files) {
-      const tmp = path.join(dir, `.${f.name}.tmp-${process.pid}`);
-      fs.writeFileSync(tmp, f.data);
+      const tmp = path.join(dir, `.${f.name}.tmp-${tag}`);
       tmps.push([tmp, path.join(dir, f.name)]);
+      fs.writeFileSync(tmp, f.data);
     }
-    for (const [a, b] of tmps) fs.renameSync(a, b);
+    for (const [, target] of tmps)
+      if (fs.existsSync(target)) {
+        const bak = `${target}.bak-${tag}`;
+        fs.renameSync(target, bak);
+        backups.push([bak, target]);
+      }
+    for (const [tmp, target] of tmps) {
+      fs.renameSync(tmp, target);
+      placed.push(target);
+    }
   } catch (e) {
-    for (const [a] of tmps) fs.rmSync(a, { force: true });
-    throw e;
+    for (const t of placed) fs.rmSync(t, { force: true });
+    for (const [bak, target] of backups) {
+      try {
+        fs.renameSync(bak, target);
+      } catch {
+        /* leave the .bak file: better than losing it */
+      }
+    }
+    for (const [tmp] of tmps) fs.rmSync(tmp, { force: true });
+    throw new RunError(`cannot write the results into ${dir}: ${(e as Error).message}`);
   }
+  for (const [bak] of backups) fs.rmSync(bak, { force: true });
+}
+
+/** Refuse an output folder that cannot hold the results, before any (long) work. */
+export function checkRunOutDir(out: string): void {
+  if (!out) throw new RunError("no output folder given (-o)");
+  if (fs.existsSync(out) && !fs.statSync(out).isDirectory()) throw new RunError(`output folder ${out} exists and is not a folder`);
 }
 
 function lanesOf(r: Resolved): number {
@@ -69,12 +103,8 @@ export function tbFiles(d: Design, view: View): { files: GeneratedFile[]; tb: st
   const acc = d.acc;
   const top = view === "2d" ? acc.top : `${d.r.name}_3d`;
   if (!d.files.some((f) => f.path === `${top}.v`)) throw new RunError(`view ${view}: the design has no ${top} (generate with integration.mode other than 2d for a 3D view)`);
-  const tbModule = `${d.r.name}_host_tb`;
-  const tb: GeneratedFile = {
-    path: `${tbModule}.v`,
-    kind: "tb",
-    content: renderFile(path.join(REPO_ROOT, "tb/host_tb.v.hbs"), { top, tbModule, regCtrl: REG.CTRL, regStatus: REG.STATUS }),
-  };
+  const tbModule = hostTbModule(d.r.name);
+  const tb: GeneratedFile = renderHostTb(d.r, top, tbModule, `${tbModule}.v`);
   return { files: [...d.files.filter((f) => (f.kind === "rtl" || f.kind === "sim") && f.path.endsWith(".v")), tb], tb: tbModule, top };
 }
 
@@ -113,6 +143,8 @@ export async function buildRunSim(d: Design, sim: Sim, view: View, workDir: stri
 
 export async function st3dRun(r: Resolved, opts: RunOptions): Promise<RunSummary> {
   const log = opts.log ?? (() => {});
+  // every input is checked before anything is written or built: a malformed input leaves no output
+  checkRunOutDir(opts.out);
   const model: Model = loadModelDir(r, opts.weights);
   const U0 = loadInput(r, opts.input);
   const view = opts.view ?? "2d";

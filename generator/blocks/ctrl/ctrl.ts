@@ -112,8 +112,13 @@ function memCtx(h: HostMemory) {
 }
 
 export function ctrlContext(p: CtrlParams) {
+  // host write data bits that no memory field uses (every memory narrower than 32 bits); bit 0
+  // always has a use (CTRL start)
+  const dataBitsUsed = Math.max(1, ...[p.umem, ...p.hostMems].map((h) => Math.min(32, h.mem.width)));
   return {
     ...p,
+    hasUnusedData: dataBitsUsed < 32,
+    unusedDataLo: dataBitsUsed,
     blockMsb: p.blockBits - 1,
     lastBlock: p.L - 1,
     umem: memCtx(p.umem),

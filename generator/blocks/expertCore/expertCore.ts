@@ -295,7 +295,8 @@ export function expertCoreContext(r: Resolved, p: ExpertCoreParams) {
     perExpB: ulit(g.bxAddrBits, g.S > 1 ? g.perExpB : 0),
     lifSlotStepN: p.lifSlotStep,
     lifSlotStep: ulit(lhAW, g.S > 1 ? p.lifSlotStep : 0),
-    lifTileMul: ulit(lhAW, g.tilesF),
+    // n * tilesF in lhAW-bit (modular) arithmetic; with N = 1 (n always 0) tilesF may exceed the width
+    lifTileMul: ulit(lhAW, g.tilesF % 2 ** lhAW),
     zeroLh: `${lhAW}'d0`,
     oneRows: `${g.rows}'d1`,
     zeroRows: `${g.rows}'d0`,

@@ -39,7 +39,36 @@ export interface LifArrayParams {
   stateMin: number;
   /** per-word valid flops + clear input (for neurons not updated at every timestep) */
   trackValid: boolean;
+  /**
+   * Values of the Verilog parameters THRESHOLD and TAU_SHIFT that may be set after generation
+   * (docs/IP.md): every other number of the array (widths, depth) is baked in, and these ranges
+   * are what those baked widths can carry exactly.
+   */
+  overrides: LifOverrides;
   mem: LogicalMemory;
+}
+
+export interface LifOverrides {
+  thresholdMin: number;
+  thresholdMax: number;
+  tauShiftMax: number;
+}
+
+/**
+ * Safe post-generation values of the THRESHOLD / TAU_SHIFT parameters of a LIF array:
+ *  - THRESHOLD within the stateBits range; with reset = "subtract" and a non-negative generated
+ *    threshold the stored state has no extra bit, so W' = G - THRESHOLD only fits for
+ *    THRESHOLD >= 0 (a negative generated threshold adds the bit, then any value fits);
+ *  - TAU_SHIFT from 0 up to the generated value: the G arithmetic is gBits = max(xBits, wBits) +
+ *    tauShift + 2 wide, enough for every smaller shift, not for a larger one.
+ */
+export function lifOverrides(lif: Pick<ResolvedLif, "threshold" | "reset" | "stateBits" | "tauShift">, wBits: number): LifOverrides {
+  const extraBit = wBits > lif.stateBits;
+  return {
+    thresholdMin: lif.reset === "subtract" && !extraBit ? 0 : minS(lif.stateBits),
+    thresholdMax: maxS(lif.stateBits),
+    tauShiftMax: lif.tauShift,
+  };
 }
 
 /**
@@ -73,6 +102,7 @@ export function lifArrayParams(r: Resolved, lif: ResolvedLif, tag: string, neuro
     stateMax: maxS(lif.stateBits),
     stateMin: minS(lif.stateBits),
     trackValid,
+    overrides: lifOverrides(lif, wBits),
     mem: logicalMemory(`${module}_state`, `LIF ${tag} membrane state`, depth, lanes * wBits),
   };
 }

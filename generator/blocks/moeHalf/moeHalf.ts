@@ -221,7 +221,7 @@ export function moeHalfContext(r: Resolved, p: MoeHalfParams) {
     coreModule: p.core.module,
     perToken: p.routing === "per-token",
     ...g,
-    ports: portDecls(p).map((d, i, a) => ({ ...d, msb: d.width - 1, vec: d.width > 1 || ["cfg_block"].includes(d.name), comma: i < a.length - 1 })),
+    ports: portDecls(p).map((d, i, a) => ({ ...d, msb: d.width - 1, vec: d.width > 1 || ["cfg_block", "sbufm_rdata", "sbufm_wdata", "sbufm_wmask"].includes(d.name) /* D = 1: still indexed as vectors */, comma: i < a.length - 1 })),
     // widths
     tMsb: tBits - 1,
     nMsb: nBits - 1,
@@ -269,7 +269,9 @@ export function moeHalfContext(r: Resolved, p: MoeHalfParams) {
     jOne: lit(jBits, 1),
     uZero: lit(uAW, 0),
     uOne: lit(uAW, 1),
-    uSkip: lit(uAW, (2 ** nBits - N) * tilesD + 1),
+    // step from the last word of row {t, N-1} to the first of {t+1, 0}; taken modulo 2^uAW like the
+    // Verilog addition (with T = 1 it only happens after the last row, when the walk ends)
+    uSkip: lit(uAW, ((2 ** nBits - N) * tilesD + 1) % 2 ** uAW),
     lmZero: lit(lmAW, 0),
     lmOne: lit(lmAW, 1),
     oneC: lit(C, 1),
@@ -296,6 +298,9 @@ export function moeHalfContext(r: Resolved, p: MoeHalfParams) {
     tokPad: 2 ** nBits - N,
     tokPadLit: `${2 ** nBits - N}'d0`,
     dtiles: tilesOf(D, P).map((t) => ({ ...t, jLit: lit(jBits, t.j) })),
+    // LIF_m lanes that no tile uses (D < P: the only tile is narrower than the lanes)
+    lmSpkUnusedLo: Math.max(...tilesOf(D, P).map((t) => t.w)),
+    hasLmSpkUnused: Math.max(...tilesOf(D, P).map((t) => t.w)) < P,
     lanes: [...Array(P).keys()].map((l) => ({
       l,
       u1Ext: sext(`u1_l${l}`, p.residBits, mB),

@@ -130,16 +130,26 @@ function packSigned(values: number[], bits: number): bigint {
   return acc;
 }
 
-/** umem image of a [T][N][D] tensor: word row*tilesD + j, lane l = channel j*P + l (0 beyond D and for unused rows). */
-export function umemWords(p: MoeHalfParams, U: T3): bigint[] {
+/**
+ * umem image of a [T][N][D] tensor: word row*tilesD + j, lane l = channel j*P + l.  Lanes
+ * beyond D and the words of unused rows (n >= N) hold `junk` (deterministic in word, lane and
+ * seed), which the half must leave unchanged (the final pass rewrites padding lanes with
+ * sat(U1 + 0), i.e. unchanged).
+ */
+export function umemWords(p: MoeHalfParams, U: T3, junkSeed = 0): bigint[] {
   const g = p.geo;
-  const words = new Array<bigint>(p.uDepth).fill(0n);
+  const lo = -(2 ** (p.residBits - 1));
+  const span = 2 ** p.residBits;
+  const junk = (w: number, l: number) => (junkSeed === 0 ? 0 : lo + ((((w + 1) * 7919 + l * 104729 + junkSeed * 15485863) >>> 0) % span));
+  const words: bigint[] = [];
+  for (let w = 0; w < p.uDepth; w++) words.push(packSigned([...Array(g.P).keys()].map((l) => junk(w, l)), p.residBits));
   for (let t = 0; t < g.T; t++)
     for (let n = 0; n < g.N; n++) {
       const row = t * 2 ** g.nBits + n;
       for (let j = 0; j < g.tilesD; j++) {
-        const lanes = [...Array(g.P).keys()].map((l) => (j * g.P + l < g.D ? U[t][n][j * g.P + l] : 0));
-        words[row * g.tilesD + j] = packSigned(lanes, p.residBits);
+        const w = row * g.tilesD + j;
+        const lanes = [...Array(g.P).keys()].map((l) => (j * g.P + l < g.D ? U[t][n][j * g.P + l] : junk(w, l)));
+        words[w] = packSigned(lanes, p.residBits);
       }
     }
   return words;
@@ -153,8 +163,11 @@ function bitsOf(bits: number[]): bigint {
   return v;
 }
 
-/** Write the data of one simulation run: runs[i] is instance i's model and blocks. */
-export function writeMoeRun(dir: string, insts: MoeTbInstance[], runs: MoeRun[]): void {
+/**
+ * Write the data of one simulation run: runs[i] is instance i's model and blocks; a nonzero
+ * junkSeed fills umem's padding lanes and unused rows with junk (expected unchanged).
+ */
+export function writeMoeRun(dir: string, insts: MoeTbInstance[], runs: MoeRun[], junkSeed = 0): void {
   fs.mkdirSync(dir, { recursive: true });
   insts.forEach((inst, idx) => {
     const { r, p } = inst;
@@ -168,8 +181,8 @@ export function writeMoeRun(dir: string, insts: MoeTbInstance[], runs: MoeRun[])
       writeHexFile(`${pre}.${m.mem.module}.hex`, img.get(m.mem.module)!.map((w) => hexOf(w, m.mem.width)));
     }
     run.blocks.forEach((blk, b) => {
-      writeHexFile(`${pre}.b${b}.u1.hex`, umemWords(p, blk.u1).map((w) => hexOf(w, p.uWidth)));
-      writeHexFile(`${pre}.b${b}.u2.hex`, umemWords(p, blk.u2).map((w) => hexOf(w, p.uWidth)));
+      writeHexFile(`${pre}.b${b}.u1.hex`, umemWords(p, blk.u1, junkSeed && junkSeed + b).map((w) => hexOf(w, p.uWidth)));
+      writeHexFile(`${pre}.b${b}.u2.hex`, umemWords(p, blk.u2, junkSeed && junkSeed + b).map((w) => hexOf(w, p.uWidth)));
       const s1 = new Array<bigint>(g.rows).fill(0n);
       for (let t = 0; t < g.T; t++) for (let n = 0; n < g.N; n++) s1[t * 2 ** g.nBits + n] = bitsOf(blk.s1[t][n]);
       writeHexFile(`${pre}.b${b}.s1.hex`, s1.map((w) => hexOf(w, g.D)));
