@@ -87,10 +87,12 @@ export function buildProgram(): Command {
     .argument("<config>", "config file or preset")
     .option("-o, --out <dir>", "output folder", "out/rtl")
     .option("--force", "replace a folder that holds files st3d did not generate or that were edited (they are deleted; never the current folder, its parents, home or /)")
+    .option("--physical", "also the physical 3D views: 3d_manifest.json (areas, bond budget), partition.txt, 3Dblox package (runs Yosys on every module; cached)")
     .action(
-      action((cfg: string, opts: { out: string; force?: boolean }) => {
+      action((cfg: string, opts: { out: string; force?: boolean; physical?: boolean }) => {
         const r = loadResolved(cfg);
-        const d = buildDesign(r);
+        if (opts.physical) console.error("[generate] synthesizing every module with Yosys for areas and partition.txt (cached in build/partition-cache) ...");
+        const d = buildDesign(r, { physical: opts.physical });
         const written = writeOutputDir(opts.out, d.files, { generator: `st3d ${r.version}`, design: r.name, configHash: r.hash, tops: d.tops }, { force: opts.force });
         console.log(`generated ${written.length} files for '${r.name}' (config hash ${r.hash}) in ${opts.out}`);
       }),

@@ -14,6 +14,7 @@ import { resolvedJson } from "./config/describe.ts";
 import { buildAccelerator, type Accelerator } from "./top/accelerator.ts";
 import { macrosJson, memoryViews } from "./blocks/memory/macros.ts";
 import { packageFiles } from "./package/package.ts";
+import { buildThreeD, memoryTiers, type ThreeD } from "./partition/views.ts";
 
 export interface Design {
   r: Resolved;
@@ -21,17 +22,41 @@ export interface Design {
   files: GeneratedFile[];
   /** top modules that lint and synthesis start from */
   tops: string[];
+  /** the two-tier split (undefined for integration.mode "2d") */
+  threeD?: ThreeD;
 }
 
-export function buildDesign(r: Resolved): Design {
+export interface DesignOptions {
+  /**
+   * also the physical 3D views (3d_manifest.json with areas and bond budget, partition.txt,
+   * 3Dblox package): they need every module synthesized by Yosys (cached under build/), so
+   * they are opt-in (`st3d generate --physical`).  The tier RTL and bond_map.json are always
+   * generated for a 3D mode.
+   */
+  physical?: boolean;
+}
+
+export function buildDesign(r: Resolved, opts: DesignOptions = {}): Design {
   const acc = buildAccelerator(r);
+  let threeD: ThreeD | undefined;
+  if (r.integration.mode !== "2d") {
+    // partition first, so each memory knows its tier before macros.json is written
+    const pre = memoryViews(r, acc.memories);
+    threeD = buildThreeD(r, [...acc.logicFiles, ...pre.files, acc.topFile], acc.netlist, { physical: opts.physical ?? false });
+    const tiers = memoryTiers(acc.netlist, threeD.assign);
+    for (const m of acc.memories) m.tier = tiers.get(m.module) ?? m.tier;
+  }
   const views = memoryViews(r, acc.memories);
   const files: GeneratedFile[] = [...acc.logicFiles, ...views.files, acc.topFile, ...macrosJson(r, acc.memories)];
   const tops = [acc.top];
+  if (threeD && threeD.files.length) {
+    files.push(...threeD.files);
+    tops.push(`${r.name}_tier_bottom`, `${r.name}_tier_top`, `${r.name}_3d`);
+  }
   // packaging last: filelists, host testbench and FuseSoC core cover every file and top above
   // (generator/package, docs/IP.md)
   files.push(...packageFiles(r, files, tops), { path: "resolved.json", kind: "report", content: resolvedJson(r) });
-  return { r, acc, files: dedupe(files), tops };
+  return { r, acc, files: dedupe(files), tops, threeD };
 }
 
 function dedupe(files: GeneratedFile[]): GeneratedFile[] {

@@ -128,3 +128,22 @@ describe("st3d run command line", () => {
     expect(readNpy(`${cfgDir}/out/output.npy`).data).toEqual(flat(g.out));
   });
 });
+
+describe("3D view: the tiers assembled through their F2F ports give exactly the 2D output", () => {
+  const base = { timesteps: 2, tokens: 3, dim: 8, heads: 2, blocks: 2, experts: 3, topK: 2, expertHidden: 6, lif: { attn: { threshold: 1 } } };
+  for (const mode of ["memory-on-logic", "logic-on-logic", "auto"] as const) {
+    for (const sim of SIMS) {
+      it(`${mode} on ${sim}: --view 3d == --view 2d == --golden`, async () => {
+        const r = resolveInput({ name: "e2e3d", model: base, hardware: { linearLanes: 4, tokenGroup: 3, expertCores: 2, attnCores: 1 }, integration: { mode } });
+        const { dir, model, input } = writeRandom(r, 7, 0.25);
+        const g = runGolden(r, model, input);
+        const o3 = await st3dRun(r, { weights: path.join(dir, "weights"), input: path.join(dir, "input.npy"), out: path.join(dir, "o3"), sim, view: "3d" });
+        const o2 = await st3dRun(r, { weights: path.join(dir, "weights"), input: path.join(dir, "input.npy"), out: path.join(dir, "o2"), sim, view: "2d" });
+        expect(flat(o3.output)).toEqual(flat(g.out));
+        expect(flat(o2.output)).toEqual(flat(g.out));
+        expect(o3.json.cycles).toBe(o2.json.cycles);
+        expect(o3.json.view).toBe("3d");
+      });
+    }
+  }
+});

@@ -87,6 +87,10 @@ export function resolve(user: UserConfig): Resolved {
     problems.push(`hardware.attnCores: ${attnCores} cores for ${m.heads} heads would leave cores idle; use 1..${m.heads} (model.heads)`);
   if (expertCores > m.experts)
     problems.push(`hardware.expertCores: ${expertCores} cores for ${m.experts} experts; use 1..${m.experts} (model.experts)`);
+  if (user.integration.f2fRegisters && user.integration.mode !== "2d")
+    problems.push(
+      `integration.f2fRegisters: a register stage on each side of the bond adds 2 cycles to every cross-tier signal, so the tiers would not be cycle-equivalent to the 2D top (docs/3D.md); use false with integration.mode '${user.integration.mode}'`,
+    );
   const TN = m.timesteps * m.tokens;
   if (problems.length) throw new ConfigError(`invalid config:\n  ${problems.join("\n  ")}`, problems);
 

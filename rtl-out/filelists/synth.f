@@ -70,3 +70,6 @@ macros/stub/fakeram45_2p_64x256.v
 macros/stub/fakeram45_512x32.v
 macros/stub/fakeram45_64x256.v
 st3d_top.v
+st3d_tier_bottom.v
+st3d_tier_top.v
+st3d_3d.v

@@ -70,4 +70,7 @@ macros/sim/fakeram45_2p_64x256.v
 macros/sim/fakeram45_512x32.v
 macros/sim/fakeram45_64x256.v
 st3d_top.v
+st3d_tier_bottom.v
+st3d_tier_top.v
+st3d_3d.v
 tb/st3d_host_tb.v
