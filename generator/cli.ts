@@ -47,7 +47,14 @@ function action<A extends unknown[]>(fn: (...args: A) => Promise<void> | void) {
 export function readManifest(dir: string): Manifest {
   const mf = path.join(dir, MANIFEST);
   if (!fs.existsSync(mf)) throw new UsageError(`${dir} holds no ${MANIFEST}: generate it first with 'st3d generate <cfg> -o ${dir}'`);
-  return JSON.parse(fs.readFileSync(mf, "utf8"));
+  let m: Manifest;
+  try {
+    m = JSON.parse(fs.readFileSync(mf, "utf8"));
+  } catch (e) {
+    throw new UsageError(`${mf} is not a readable st3d manifest (${(e as Error).message}); regenerate the folder with 'st3d generate'`);
+  }
+  if (!m || !Array.isArray(m.files)) throw new UsageError(`${mf} lists no files; regenerate the folder with 'st3d generate'`);
+  return m;
 }
 
 export function buildProgram(): Command {

@@ -145,7 +145,12 @@ export function writeOutputDir(dir: string, files: GeneratedFile[], meta: Manife
   checkReplaceable(dir);
   const abs = path.resolve(dir);
   if (!opts.force) {
-    const foreign = foreignFiles(abs);
+    let foreign: string[];
+    try {
+      foreign = foreignFiles(abs);
+    } catch (e) {
+      throw new OutputError(`cannot check ${dir} before overwriting it: ${(e as Error).message}`);
+    }
     if (foreign.length)
       throw new OutputError(
         `refusing to overwrite ${dir}: it holds files st3d did not generate or that were edited (${foreign.slice(0, 5).join(", ")}${foreign.length > 5 ? ", ..." : ""}); choose another folder or pass --force (which deletes them)`,

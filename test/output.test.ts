@@ -264,6 +264,17 @@ describe("st3d generate (command line)", () => {
   });
 });
 
+describe("st3d lint / synth on a damaged folder", () => {
+  it("a corrupt manifest is a one-line error, not a crash", async () => {
+    const dir = tmp();
+    fs.writeFileSync(path.join(dir, MANIFEST), "{ broken");
+    const r = await execa("node", [ST3D, "lint", dir], { reject: false, all: true });
+    expect(r.exitCode).not.toBe(0);
+    expect(r.all?.trim()).toMatch(/^st3d: .*st3d-manifest\.json is not a readable st3d manifest/);
+    expect(r.all).not.toMatch(/internal error/);
+  });
+});
+
 describe("writeAtomically (st3d run results)", () => {
   const files = (tag: string) => [
     { name: "output.npy", data: `npy ${tag}` },

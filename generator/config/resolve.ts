@@ -92,7 +92,7 @@ export function resolve(user: UserConfig): Resolved {
       `integration.f2fRegisters: a register stage on each side of the bond adds 2 cycles to every cross-tier signal, so the tiers would not be cycle-equivalent to the 2D top (docs/3D.md); use false with integration.mode '${user.integration.mode}'`,
     );
   const TN = m.timesteps * m.tokens;
-  if (problems.length) throw new ConfigError(`invalid config:\n  ${problems.join("\n  ")}`, problems);
+  if (problems.length) throw new ConfigError(problems.length === 1 ? `invalid config: ${problems[0]}` : `invalid config:\n  ${problems.join("\n  ")}`, problems);
 
   const xBitsOf: Record<LifFamily, number> = { shortcut: m.residBits, qkv: m.accBits, attn: m.accBits, hidden: m.accBits };
   const lif = Object.fromEntries(LIF_FAMILIES.map((f) => [f, { ...m.lif[f], family: f, xBits: xBitsOf[f] }])) as Record<LifFamily, ResolvedLif>;

@@ -73,7 +73,11 @@ describe("FuseSoC core and filelists", () => {
       expect(set("rtl", "sim", "stubs", "tb")).toEqual(new Set(d.files.filter((f) => f.path.endsWith(".v")).map((f) => f.path)));
       // targets
       const top = `${r.name}_top`;
-      expect(Object.keys(core.targets)).toEqual(["default", "lint", "sim", "synth"]);
+      expect(Object.keys(core.targets)).toEqual(["default", "lint", "sim", "synth", ...d.tops.slice(1).flatMap((t) => [`lint_${t}`, `synth_${t}`])]);
+      for (const t of d.tops.slice(1)) {
+        expect(core.targets[`lint_${t}`]).toMatchObject({ default_tool: "verilator", filesets: ["rtl", "sim"], toplevel: t });
+        expect(core.targets[`synth_${t}`]).toMatchObject({ default_tool: "yosys", filesets: ["rtl", "stubs", "synth_tcl"], toplevel: t });
+      }
       expect(core.targets.default).toEqual({ filesets: ["rtl"], toplevel: top });
       expect(core.targets.lint).toMatchObject({ default_tool: "verilator", filesets: ["rtl", "sim"], toplevel: top, tools: { verilator: { mode: "lint-only" } } });
       expect(core.targets.sim).toMatchObject({ default_tool: "icarus", filesets: ["rtl", "sim", "tb"], toplevel: hostTbModule(r.name), parameters: ["cmd", "out", "maxcycles"] });
@@ -92,10 +96,17 @@ describe("FuseSoC core and filelists", () => {
       expect(sim.filter((p) => !["rtl", "sim"].includes(kind.get(p)!))).toEqual([]);
       expect(synth.filter((p) => !["rtl", "stub"].includes(kind.get(p)!))).toEqual([]);
       expect(synth.some((p) => kind.get(p) === "stub")).toBe(true);
-      // no dead files: the lists are exactly what the top instantiates
-      expect(filesForTop(simSources(d.files), d.tops[0]).map((f) => f.path)).toEqual([...sim].sort());
-      expect(filesForTop(synthSources(d.files), d.tops[0]).map((f) => f.path)).toEqual([...synth].sort());
+      // no dead files: the lists are exactly what the tops instantiate; per-top lists when there are several tops
+      const union = (src: GeneratedFile[]) => [...new Set(d.tops.flatMap((t) => filesForTop(src, t).map((f) => f.path)))].sort();
+      expect(union(simSources(d.files))).toEqual([...sim].sort());
+      expect(union(synthSources(d.files))).toEqual([...synth].sort());
       expect(lines(fileOf(d, "filelists/tb.f").content)).toEqual([...sim, hostTbPath(d.r.name)]);
+      if (d.tops.length > 1)
+        for (const t of d.tops) {
+          expect(lines(fileOf(d, `filelists/${t}.sim.f`).content).sort(), t).toEqual(filesForTop(simSources(d.files), t).map((f) => f.path));
+          expect(lines(fileOf(d, `filelists/${t}.synth.f`).content).sort(), t).toEqual(filesForTop(synthSources(d.files), t).map((f) => f.path));
+        }
+      else expect(d.files.filter((f) => /^filelists\/.*_.*\.f$/.test(f.path))).toEqual([]);
     });
   }
 
@@ -112,7 +123,7 @@ describe("FuseSoC core and filelists", () => {
     const sub = lines(get(`filelists/${second}.sim.f`)!.content);
     expect(sub).toContain(`${second}.v`);
     expect(sub.some((p) => /_ctrl\.v$|_moeHalf\.v$|_top\.v$/.test(p))).toBe(false);
-    expect(lines(get(`filelists/${d.tops[0]}.sim.f`)!.content)).toEqual(lines(get("filelists/sim.f")!.content));
+    expect(lines(get(`filelists/${d.tops[0]}.sim.f`)!.content).sort()).toEqual(filesForTop(simSources(logic), d.tops[0]).map((f) => f.path));
     const core = YAML.parse(get(coreFile(d.r.name))!.content);
     expect(core.targets[`synth_${second}`]).toMatchObject({ toplevel: second, default_tool: "yosys" });
     expect(core.targets[`lint_${second}`]).toMatchObject({ toplevel: second });
@@ -127,6 +138,21 @@ describe("FuseSoC core and filelists", () => {
       second,
     );
     expect(res.warnings, res.output).toEqual([]);
+  });
+
+  it("tiny (3D tiers): every top lints clean from its own per-top list", async () => {
+    const d = designs.tiny;
+    expect(d.tops.length).toBeGreaterThan(1);
+    const dir = tmp();
+    writeDesign(d, dir);
+    for (const t of d.tops) {
+      const list = lines(fs.readFileSync(path.join(dir, `filelists/${t}.sim.f`), "utf8"));
+      const res = await verilatorLint(
+        list.map((p) => path.join(dir, p)),
+        t,
+      );
+      expect(res.warnings, `${t}\n${res.output}`).toEqual([]);
+    }
   });
 
   it("the packaged host testbench runs from filelists/tb.f (Icarus): reads the config ID", async () => {
