@@ -50,6 +50,21 @@ export function sext(expr: string, from: number, to: number): string {
 }
 hbs.registerHelper("sext", (e: string, from: number, to: number) => sext(e, from, to));
 
+/**
+ * Zero-extend an unsigned Verilog expression from `from` to `to` bits (formatting only):
+ * zext("x", 4, 6) -> "{ {2{1'b0}}, x }", and just "x" when the widths are equal.
+ */
+export function zext(expr: string, from: number, to: number): string {
+  if (to < from) throw new Error(`zext: cannot narrow ${expr} from ${from} to ${to} bits`);
+  if (to === from) return expr;
+  return `{ {${to - from}{1'b0}}, ${expr} }`;
+}
+
+/** Zero-extend, or keep the low `to` bits of, an unsigned expression of `from` bits (formatting only). */
+export function resizeU(expr: string, from: number, to: number): string {
+  return to < from ? `${expr}[${to - 1}:0]` : zext(expr, from, to);
+}
+
 const templateCache = new Map<string, HandlebarsTemplateDelegate>();
 
 function compileFile(file: string): HandlebarsTemplateDelegate {

@@ -20,7 +20,8 @@
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Resolved } from "../../config/resolve.ts";
-import { renderVerilog, type GeneratedFile } from "../../render/render.ts";
+import { renderVerilog, zext, type GeneratedFile } from "../../render/render.ts";
+import { adderTree, busBits } from "../../util/adderTree.ts";
 import { idxBits, maxS, unsignedBitsFor } from "../../util/bits.ts";
 import { lifArrayParams, renderLifArray, type LifArrayParams } from "../lifArray/lifArray.ts";
 import { logicalMemory, renderRam1r1w, type LogicalMemory } from "../memory/ram1r1w.ts";
@@ -214,42 +215,6 @@ export function attentionCycleModel(p: AttentionParams): { load: number; compute
   return { load: p.N, compute, drain: ATTN_DRAIN[p.mode], perTimestep, perInference: p.T * p.lifSets * perTimestep };
 }
 
-/** `{ {k{1'b0}}, expr }` zero-extension from `from` to `to` bits (formatting only). */
-function zext(expr: string, from: number, to: number): string {
-  if (to < from) throw new Error(`zext: cannot narrow ${expr} from ${from} to ${to} bits`);
-  return to === from ? expr : `{ {${to - from}{1'b0}}, ${expr} }`;
-}
-
-interface PopNode {
-  name: string;
-  msb: number;
-  a: string;
-  b: string;
-}
-
-/** Balanced adder tree counting the ones of `bus[0..n-1]`; returns its nodes and output expression. */
-function popcountTree(bus: string, n: number): { nodes: PopNode[]; out: string; width: number } {
-  let level: { expr: string; max: number }[] = [];
-  for (let i = 0; i < n; i++) level.push({ expr: `${bus}[${i}]`, max: 1 });
-  const nodes: PopNode[] = [];
-  let id = 0;
-  while (level.length > 1) {
-    const next: { expr: string; max: number }[] = [];
-    for (let i = 0; i + 1 < level.length; i += 2) {
-      const x = level[i];
-      const y = level[i + 1];
-      const max = x.max + y.max;
-      const w = unsignedBitsFor(max);
-      const name = `pc${id++}`;
-      nodes.push({ name, msb: w - 1, a: zext(x.expr, unsignedBitsFor(x.max), w), b: zext(y.expr, unsignedBitsFor(y.max), w) });
-      next.push({ expr: name, max });
-    }
-    if (level.length % 2) next.push(level[level.length - 1]);
-    level = next;
-  }
-  return { nodes, out: level[0].expr, width: unsignedBitsFor(level[0].max) };
-}
-
 function commonContext(p: AttentionParams) {
   return {
     ...p,
@@ -275,13 +240,13 @@ function commonContext(p: AttentionParams) {
 }
 
 export function attentionCoreContext(p: AttentionParams) {
-  const tree = popcountTree("qk", p.d);
-  if (tree.width !== p.aBits) throw new Error("attentionCore: popcount width mismatch");
+  const tree = adderTree(busBits("qk", p.d), "qk_pc");
+  if (tree.root.bits !== p.aBits) throw new Error("attentionCore: popcount width mismatch");
   return {
     ...commonContext(p),
     lifModule: p.lif ? p.lif.module : "",
     popNodes: tree.nodes,
-    popOut: tree.out,
+    popOut: tree.root.expr,
     aExt: zext("a_cnt", p.aBits, p.yBits),
     yshExt: p.satNeeded ? "" : zext("ysh", p.yBits, p.xBits),
   };

@@ -14,8 +14,9 @@
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Resolved } from "../../config/resolve.ts";
-import { renderVerilog, sext, vlit, type GeneratedFile } from "../../render/render.ts";
-import { idxBits, maxS, minS, unsignedBitsFor } from "../../util/bits.ts";
+import { renderVerilog, sext, vlit, zext, type GeneratedFile } from "../../render/render.ts";
+import { adderTree, busBits } from "../../util/adderTree.ts";
+import { idxBits, maxS, minS } from "../../util/bits.ts";
 import type { Model } from "../../model/golden.ts";
 import { attentionCycles, attentionParams, renderAttention, type AttentionParams } from "../attentionCore/attentionCore.ts";
 import { lifArrayParams, renderLifArray, type LifArrayParams } from "../lifArray/lifArray.ts";
@@ -283,41 +284,6 @@ export function attnHalfCycleBound(p: AttnHalfParams): number {
 // ---------------------------------------------------------------------------------------------
 // Rendering
 
-function zext(expr: string, from: number, to: number): string {
-  if (to < from) throw new Error(`attnHalf: cannot narrow ${expr} from ${from} to ${to} bits`);
-  return to === from ? expr : `{ {${to - from}{1'b0}}, ${expr} }`;
-}
-
-interface PopNode {
-  name: string;
-  msb: number;
-  a: string;
-  b: string;
-}
-
-/** Balanced adder tree counting the ones of bus[0..n-1] (node names `${prefix}<k>`). */
-function popTree(prefix: string, bus: string, n: number): { nodes: PopNode[]; out: string; width: number } {
-  let level: { expr: string; max: number }[] = [];
-  for (let i = 0; i < n; i++) level.push({ expr: `${bus}[${i}]`, max: 1 });
-  const nodes: PopNode[] = [];
-  let id = 0;
-  while (level.length > 1) {
-    const next: { expr: string; max: number }[] = [];
-    for (let i = 0; i + 1 < level.length; i += 2) {
-      const x = level[i];
-      const y = level[i + 1];
-      const max = x.max + y.max;
-      const w = unsignedBitsFor(max);
-      const name = `${prefix}${id++}`;
-      nodes.push({ name, msb: w - 1, a: zext(x.expr, unsignedBitsFor(x.max), w), b: zext(y.expr, unsignedBitsFor(y.max), w) });
-      next.push({ expr: name, max });
-    }
-    if (level.length % 2) next.push(level[level.length - 1]);
-    level = next;
-  }
-  return { nodes, out: level[0].expr, width: unsignedBitsFor(level[0].max) };
-}
-
 export function attnHalfContext(p: AttnHalfParams) {
   const P = p.lanes;
   const hasT = p.tRowBits > 0;
@@ -335,9 +301,9 @@ export function attnHalfContext(p: AttnHalfParams) {
   });
   const lastW = p.D - (p.tilesD - 1) * P;
   const sumBits = Math.max(p.residBits, p.accBits) + 1;
-  const syn = popTree("syn_pc", "syn_row", p.D);
-  const spk = popTree("spk_pc", "spk_bits", P);
-  const ospk = popTree("ospk_pc", "ospk_bits", p.D);
+  const syn = adderTree(busBits("syn_row", p.D), "syn_pc");
+  const spk = adderTree(busBits("spk_bits", P), "spk_pc");
+  const ospk = adderTree(busBits("ospk_bits", p.D), "ospk_pc");
   const e = p.engine;
   const memPorts = p.memories.map((m) => ({ ...m, rw: m.access === "rw", addrMsb: m.mem.addrBits - 1, widthMsb: m.mem.width - 1 }));
   const ports = attnHalfPorts(p);
@@ -413,11 +379,11 @@ export function attnHalfContext(p: AttnHalfParams) {
     sextU: sext("uu", p.residBits, sumBits),
     sextLo: sext("lo", p.accBits, sumBits),
     syn,
-    synInc: `${zext(syn.out, syn.width, 64)} * 64'd${p.D}`,
+    synInc: `${zext(syn.root.expr, syn.root.bits, 64)} * 64'd${p.D}`,
     spk,
-    spkInc: zext(spk.out, spk.width, 64),
+    spkInc: zext(spk.root.expr, spk.root.bits, 64),
     ospk,
-    ospkInc: zext(ospk.out, ospk.width, 64),
+    ospkInc: zext(ospk.root.expr, ospk.root.bits, 64),
   };
 }
 

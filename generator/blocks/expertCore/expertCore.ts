@@ -9,7 +9,8 @@
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Resolved } from "../../config/resolve.ts";
-import { renderVerilog, type GeneratedFile } from "../../render/render.ts";
+import { renderVerilog, resizeU, zext, type GeneratedFile } from "../../render/render.ts";
+import { adderTree, busBits } from "../../util/adderTree.ts";
 import { idxBits, unsignedBitsFor } from "../../util/bits.ts";
 import { lifArrayParams, renderLifArray, type LifArrayParams } from "../lifArray/lifArray.ts";
 import { linearCycles, linearEngineParams, renderLinearEngine, type LinearEngineParams } from "../linearEngine/linearEngine.ts";
@@ -111,50 +112,6 @@ export function ulit(bits: number, v: number): string {
   return `${bits}'d${v}`;
 }
 
-/** Zero-extend or truncate an unsigned expression from `from` to `to` bits. */
-export function fitU(expr: string, from: number, to: number): string {
-  if (to === from) return expr;
-  if (to > from) return `{ {${to - from}{1'b0}}, ${expr} }`;
-  return `${expr}[${to - 1}:0]`;
-}
-
-/** One adder of a popcount tree: `name = a + b` (operands already zero-extended to msb+1 bits). */
-export interface AdderNode {
-  name: string;
-  msb: number;
-  a: string;
-  b: string;
-}
-
-/**
- * Balanced popcount tree over the bits `leaf[0..n-1]` of a vector; every node exactly as
- * wide as its largest value needs.  Returns the nodes in declaration order and the root
- * expression zero-extended to `outBits`.
- */
-export function popcountNodes(n: number, leaf: string, prefix: string, outBits: number): { nodes: AdderNode[]; root: string } {
-  if (!Number.isInteger(n) || n < 1) throw new Error(`popcountNodes: ${n} leaves`);
-  let cur = [...Array(n).keys()].map((i) => ({ name: `${leaf}[${i}]`, bits: 1, cap: 1 }));
-  const nodes: AdderNode[] = [];
-  let level = 0;
-  while (cur.length > 1) {
-    level++;
-    const next: typeof cur = [];
-    for (let i = 0; i + 1 < cur.length; i += 2) {
-      const a = cur[i];
-      const b = cur[i + 1];
-      const cap = a.cap + b.cap;
-      const bits = unsignedBitsFor(cap);
-      const name = `${prefix}${level}_${i / 2}`;
-      nodes.push({ name, msb: bits - 1, a: fitU(a.name, a.bits, bits), b: fitU(b.name, b.bits, bits) });
-      next.push({ name, bits, cap });
-    }
-    if (cur.length % 2) next.push(cur[cur.length - 1]);
-    cur = next;
-  }
-  if (cur[0].bits > outBits) throw new Error(`popcountNodes: internal: root ${cur[0].bits} bits > ${outBits}`);
-  return { nodes, root: fitU(cur[0].name, cur[0].bits, outBits) };
-}
-
 /** OR-masks that turn a one-hot vector of `n` bits into its binary index (`bits` wide). */
 export function oneHotIndexMasks(n: number, bits: number): { b: number; mask: string; zero: boolean }[] {
   return [...Array(bits).keys()].map((b) => {
@@ -248,7 +205,7 @@ export function expertCoreContext(r: Resolved, p: ExpertCoreParams) {
   const l = p.lif;
   const lhAW = l.addrBits;
   const inMax = e.inMax;
-  const spk = popcountNodes(g.P, "hreal", "hpc", p.spkBits);
+  const spk = adderTree(busBits("hreal", g.P), "hpc");
   const ftiles = tilesOf(g.F, g.P);
   const lastF = ftiles[ftiles.length - 1];
   let lastMask = 0n;
@@ -301,19 +258,19 @@ export function expertCoreContext(r: Resolved, p: ExpertCoreParams) {
     oneRows: `${g.rows}'d1`,
     zeroRows: `${g.rows}'d0`,
     // row address -> row-buffer address, n -> LIF_h address, tile -> LIF_h address
-    srcRowMem: fitU("src_row", g.rowBits, g.rowMemBits),
-    eTagMem: fitU("e_tag", g.rowBits, g.rowMemBits),
-    tagN: fitU(`e_tag[${g.nBits - 1}:0]`, g.nBits, lhAW),
-    tileLh: fitU("e_tile", e.tileIdxBits, lhAW),
-    sDataIn: fitU("s_rdata", g.D, inMax),
-    hDataIn: fitU("hb_rdata", g.F, inMax),
+    srcRowMem: resizeU("src_row", g.rowBits, g.rowMemBits),
+    eTagMem: resizeU("e_tag", g.rowBits, g.rowMemBits),
+    tagN: resizeU(`e_tag[${g.nBits - 1}:0]`, g.nBits, lhAW),
+    tileLh: resizeU("e_tile", e.tileIdxBits, lhAW),
+    sDataIn: resizeU("s_rdata", g.D, inMax),
+    hDataIn: resizeU("hb_rdata", g.F, inMax),
     rowIdx: oneHotIndexMasks(g.rows, g.rowBits),
     ftiles: ftiles.map((t) => ({ ...t, tileLit: `${e.tileIdxBits}'d${t.j}` })),
     lastFTile: `${e.tileIdxBits}'d${lastF.j}`,
     lastFMask: `${g.P}'h${lastMask.toString(16)}`,
     fullMask: `{${g.P}{1'b1}}`,
     spkNodes: spk.nodes,
-    spkRoot: spk.root,
+    spkRoot: zext(spk.root.expr, spk.root.bits, p.spkBits),
     spkZero: `${p.spkBits}'d0`,
   };
 }

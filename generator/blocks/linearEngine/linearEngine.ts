@@ -7,7 +7,7 @@
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Resolved } from "../../config/resolve.ts";
-import { renderVerilog, sext, vlit, type GeneratedFile } from "../../render/render.ts";
+import { renderVerilog, resizeU, sext, vlit, type GeneratedFile } from "../../render/render.ts";
 import { idxBits, maxS, minS, unsignedBitsFor } from "../../util/bits.ts";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -105,13 +105,6 @@ export function linearEngineParams(r: Resolved, tag: string, o: LinearEngineOpti
     wWordBits: lanes * r.weightBits,
     bWordBits: lanes * r.biasBits,
   };
-}
-
-/** Zero-extend (or truncate the low bits of) an unsigned identifier to `to` bits (formatting only). */
-function resizeU(id: string, from: number, to: number): string {
-  if (to === from) return id;
-  if (to > from) return `{ {${to - from}{1'b0}}, ${id} }`;
-  return `${id}[${to - 1}:0]`;
 }
 
 export function linearEngineContext(p: LinearEngineParams) {

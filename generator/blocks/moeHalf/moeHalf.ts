@@ -13,7 +13,8 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Resolved } from "../../config/resolve.ts";
 import type { Model } from "../../model/golden.ts";
-import { renderVerilog, sext, vlit, type GeneratedFile } from "../../render/render.ts";
+import { renderVerilog, resizeU, sext, vlit, zext, type GeneratedFile } from "../../render/render.ts";
+import { adderTree, busBits } from "../../util/adderTree.ts";
 import { idxBits, maxS, minS, signedBitsFor, unsignedBitsFor } from "../../util/bits.ts";
 import { lifStep } from "../lifArray/golden.ts";
 import { lifArrayParams, renderLifArray, type LifArrayParams } from "../lifArray/lifArray.ts";
@@ -25,10 +26,8 @@ import {
   expertCoreCycles,
   expertCoreParams,
   feederParams,
-  fitU,
   moeGeometry,
   oneHotIndexMasks,
-  popcountNodes,
   renderExpertCore,
   renderFeeder,
   tilesOf,
@@ -209,7 +208,7 @@ export function moeHalfContext(r: Resolved, p: MoeHalfParams) {
   const brAW = p.memories.find((m) => m.prefix === "br")!.mem.addrBits;
   const jBits = idxBits(tilesD);
   const pcBits = unsignedBitsFor(D);
-  const pc = popcountNodes(D, "sbufm_rdata", "spc", pcBits);
+  const pc = adderTree(busBits("sbufm_rdata", D), "spc");
   const hsBits = unsignedBitsFor(C * P);
   const mB = p.mergeBits;
   const ctx = {
@@ -280,14 +279,15 @@ export function moeHalfContext(r: Resolved, p: MoeHalfParams) {
     rTiles: lit(p.router.tilesBits, 1),
     // block bases (cfg_block times a constant; constant 0 with one block)
     oneBlock: g.L === 1,
-    rwbaseInit: g.L === 1 ? lit(wrAW, 0) : `${fitU("cfg_block", p.blockBits, wrAW)} * ${lit(wrAW, D)}`,
-    rbbaseInit: g.L === 1 ? lit(brAW, 0) : fitU("cfg_block", p.blockBits, brAW),
-    xwbaseInit: g.L === 1 ? lit(g.wxAddrBits, 0) : `${fitU("cfg_block", p.blockBits, g.wxAddrBits)} * ${lit(g.wxAddrBits, g.S * g.perExpW)}`,
-    xbbaseInit: g.L === 1 ? lit(g.bxAddrBits, 0) : `${fitU("cfg_block", p.blockBits, g.bxAddrBits)} * ${lit(g.bxAddrBits, g.S * g.perExpB)}`,
-    rowTN: fitU("{t, n}", rowBits, rowMemBits),
-    tkTagMem: fitU("tk_tag", rowBits, rowMemBits),
-    mTagU: fitU("m_tag", rowBits, uAW),
-    mTileU: fitU("m_tile", p.core.engine.tileIdxBits, uAW),
+    rwbaseInit: g.L === 1 ? lit(wrAW, 0) : `${resizeU("cfg_block", p.blockBits, wrAW)} * ${lit(wrAW, D)}`,
+    rbbaseInit: g.L === 1 ? lit(brAW, 0) : resizeU("cfg_block", p.blockBits, brAW),
+    xwbaseInit: g.L === 1 ? lit(g.wxAddrBits, 0) : `${resizeU("cfg_block", p.blockBits, g.wxAddrBits)} * ${lit(g.wxAddrBits, g.S * g.perExpW)}`,
+    xbbaseInit: g.L === 1 ? lit(g.bxAddrBits, 0) : `${resizeU("cfg_block", p.blockBits, g.bxAddrBits)} * ${lit(g.bxAddrBits, g.S * g.perExpB)}`,
+    // with T = 1 the row is just n (t is always 0): a part-select of a concatenation is not Verilog-2005
+    rowTN: T === 1 ? resizeU("n", nBits, rowMemBits) : resizeU("{t, n}", rowBits, rowMemBits),
+    tkTagMem: resizeU("tk_tag", rowBits, rowMemBits),
+    mTagU: resizeU("m_tag", rowBits, uAW),
+    mTileU: resizeU("m_tile", p.core.engine.tileIdxBits, uAW),
     rTagT: `r_tag[${rowBits - 1}:${nBits}]`,
     rTagN: `r_tag[${nBits - 1}:0]`,
     // truncations that leave a bit unread (T = 1 only)
@@ -317,7 +317,7 @@ export function moeHalfContext(r: Resolved, p: MoeHalfParams) {
     cores: [...Array(C).keys()].map((c) => ({
       c,
       slots: [...Array(g.S).keys()].filter((s) => s * C + c < E).map((s) => ({ s, e: s * C + c, lsb: (s * C + c) * rows, sLit: lit(g.slotBits, s) })),
-      spkExt: fitU(`c_spk[${c * p.core.spkBits} +: ${p.core.spkBits}]`, p.core.spkBits, hsBits),
+      spkExt: resizeU(`c_spk[${c * p.core.spkBits} +: ${p.core.spkBits}]`, p.core.spkBits, hsBits),
       last: c === C - 1,
     })),
     eMsb: E - 1,
@@ -336,20 +336,20 @@ export function moeHalfContext(r: Resolved, p: MoeHalfParams) {
     pcBits,
     pcMsb: pcBits - 1,
     pcNodes: pc.nodes,
-    pcRoot: pc.root,
+    pcRoot: zext(pc.root.expr, pc.root.bits, pcBits),
     hsBits,
     hsMsb: hsBits - 1,
     incBits: p.synIncBits,
     incMsb: p.synIncBits - 1,
-    pcToInc: fitU("pcq", pcBits, p.synIncBits),
-    hsToInc: fitU("hq", hsBits, p.synIncBits),
+    pcToInc: resizeU("pcq", pcBits, p.synIncBits),
+    hsToInc: resizeU("hq", hsBits, p.synIncBits),
     incF: lit(p.synIncBits, F),
     incE: lit(p.synIncBits, E),
     incD: lit(p.synIncBits, D),
     incZero: lit(p.synIncBits, 0),
-    incTo64: fitU("syn_inc", p.synIncBits, 64),
-    pcTo64: fitU("pcq", pcBits, 64),
-    hsTo64: fitU("hq", hsBits, 64),
+    incTo64: resizeU("syn_inc", p.synIncBits, 64),
+    pcTo64: resizeU("pcq", pcBits, 64),
+    hsTo64: resizeU("hq", hsBits, 64),
     rowIdx: oneHotIndexMasks(rows, rowBits),
   };
   return ctx;

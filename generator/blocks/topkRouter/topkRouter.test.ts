@@ -14,7 +14,7 @@ import { verilatorLint } from "../../toolchain/verilator.ts";
 import { yosysSynth } from "../../toolchain/yosys.ts";
 import { Prng } from "../../util/prng.ts";
 import { rankSelect, selMask, topk } from "./golden.ts";
-import { popcountTree, topkRouterParams } from "./topkRouter.ts";
+import { topkRouterParams } from "./topkRouter.ts";
 import { randomScores, renderTopkTb, vectorCount, writeTopkStimulus, type ScoreStyle, type TopkTbInstance } from "./testbench.ts";
 
 const rCache = new Map<string, Resolved>();
@@ -105,13 +105,13 @@ describe("topkRouter golden / parameters", () => {
     expect(topkRouterParams(rFor(1, 1), { zBits: 3, tagBits: 1 })).toMatchObject({ mode: "all", comparators: 0 });
     expect(() => topkRouterParams(r, { zBits: 0, tagBits: 8 })).toThrow(/zBits/);
     expect(() => topkRouterParams(r, { zBits: 8, tagBits: 0 })).toThrow(/tagBits/);
-    const t = popcountTree(5);
-    expect(t.root).toMatchObject({ bits: 3, cap: 5 });
-    expect(t.nodes.map((x) => `${x.name}=${x.a}+${x.b}`)).toEqual([
-      "pc1_0={1'b0, bt[0]}+{1'b0, bt[1]}",
-      "pc1_1={1'b0, bt[2]}+{1'b0, bt[3]}",
-      "pc2_0={1'b0, pc1_0}+{1'b0, pc1_1}",
-      "pc3_0=pc2_0+{2'b0, bt[4]}",
+    const t = topkRouterParams(rFor(6, 2), { zBits: 8, tagBits: 1 });
+    expect(t).toMatchObject({ countName: "pc3_0", countBits: 3, addersPerExpert: 4, treeLevels: 3 });
+    expect(t.tree.map((x) => `${x.name}=${x.a}+${x.b}`)).toEqual([
+      "pc1_0={ {1{1'b0}}, bt[0] }+{ {1{1'b0}}, bt[1] }",
+      "pc1_1={ {1{1'b0}}, bt[2] }+{ {1{1'b0}}, bt[3] }",
+      "pc2_0={ {1{1'b0}}, pc1_0 }+{ {1{1'b0}}, pc1_1 }",
+      "pc3_0=pc2_0+{ {2{1'b0}}, bt[4] }",
     ]);
   });
 });

@@ -9,7 +9,7 @@
  * z_j > z_e or (z_j == z_e and j < e).  For every pair i < j ONE signed comparator
  * c_ij = (z_i >= z_j) decides both directions: c_ij = 1 means i beats j, c_ij = 0
  * means j beats i.  So E(E-1)/2 comparators; every expert then counts its E-1
- * "beaten by" bits with a balanced adder tree (built here, in TypeScript) and compares
+ * "beaten by" bits with a balanced adder tree (built in TypeScript: util/adderTree.ts) and compares
  * the count with the constant k.  Special cases: k = 1 needs no adders (selected iff no
  * one beats e: an (E-1)-input NOR); k = E selects everyone (no comparators at all).
  */
@@ -17,7 +17,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Resolved } from "../../config/resolve.ts";
 import { renderVerilog, type GeneratedFile } from "../../render/render.ts";
-import { unsignedBitsFor } from "../../util/bits.ts";
+import { adderTree, busBits, type AdderTreeNode } from "../../util/adderTree.ts";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -29,17 +29,6 @@ export type TopkMode =
   | "nor"
   /** 1 < k < E: popcount of E-1 bits (adder tree) < k */
   | "count";
-
-/** One adder of the per-expert popcount tree: `name = a + b`, operands already zero-extended to `bits`. */
-export interface PopNode {
-  name: string;
-  bits: number;
-  /** largest value the node can hold (number of leaf bits under it) */
-  cap: number;
-  a: string;
-  b: string;
-  level: number;
-}
 
 export interface TopkRouterParams {
   module: string;
@@ -59,7 +48,7 @@ export interface TopkRouterParams {
   /** adder levels of the popcount tree (0 unless mode = "count") */
   treeLevels: number;
   /** popcount tree, in declaration order (empty unless mode = "count") */
-  tree: PopNode[];
+  tree: AdderTreeNode[];
   /** name and width of the tree's root (the count of experts beating e) */
   countName: string;
   countBits: number;
@@ -76,40 +65,6 @@ export interface TopkRouterOptions {
   tag?: string;
 }
 
-/** Zero-extend a w-bit unsigned expression to `to` bits (formatting only). */
-function zext(expr: string, w: number, to: number): string {
-  if (to < w) throw new Error(`zext: cannot narrow ${expr} from ${w} to ${to} bits`);
-  return to === w ? expr : `{${to - w}'b0, ${expr}}`;
-}
-
-/**
- * Balanced adder tree over `leaves` one-bit signals `bt[0..leaves-1]`: pairs are added
- * level by level, an odd one out moves up unchanged.  Every node is exactly as wide as
- * its largest value needs.
- */
-export function popcountTree(leaves: number, leafName = "bt", prefix = "pc"): { nodes: PopNode[]; root: { name: string; bits: number; cap: number }; levels: number } {
-  if (!Number.isInteger(leaves) || leaves < 1) throw new Error(`popcountTree: ${leaves} leaves`);
-  let cur: { name: string; bits: number; cap: number }[] = [...Array(leaves).keys()].map((i) => ({ name: `${leafName}[${i}]`, bits: 1, cap: 1 }));
-  const nodes: PopNode[] = [];
-  let level = 0;
-  while (cur.length > 1) {
-    level++;
-    const next: typeof cur = [];
-    for (let i = 0; i + 1 < cur.length; i += 2) {
-      const a = cur[i];
-      const b = cur[i + 1];
-      const cap = a.cap + b.cap;
-      const bits = unsignedBitsFor(cap);
-      const n: PopNode = { name: `${prefix}${level}_${i / 2}`, bits, cap, a: zext(a.name, a.bits, bits), b: zext(b.name, b.bits, bits), level };
-      nodes.push(n);
-      next.push({ name: n.name, bits, cap });
-    }
-    if (cur.length % 2) next.push(cur[cur.length - 1]);
-    cur = next;
-  }
-  return { nodes, root: cur[0], levels: level };
-}
-
 /**
  * Derive the parameters of one top-k router.  E and k come from the resolved config;
  * the score width is a parameter so that the same block serves per-step routing
@@ -124,7 +79,7 @@ export function topkRouterParams(r: Resolved, o: TopkRouterOptions): TopkRouterP
   if (!Number.isInteger(o.tagBits) || o.tagBits < 1) throw new Error(`topkRouter: tagBits = ${o.tagBits} must be >= 1`);
   if (o.tag !== undefined && !/^[A-Za-z0-9_]+$/.test(o.tag)) throw new Error(`topkRouter: tag '${o.tag}' must be a Verilog identifier suffix`);
   const mode: TopkMode = k === E ? "all" : k === 1 ? "nor" : "count";
-  const t = mode === "count" ? popcountTree(E - 1) : undefined;
+  const t = mode === "count" ? adderTree(busBits("bt", E - 1), "pc") : undefined;
   if (t && k > t.root.cap) throw new Error(`topkRouter: internal: k = ${k} exceeds the count range ${t.root.cap}`);
   return {
     module: o.tag ? `${r.name}_topkRouter_${o.tag}` : `${r.name}_topkRouter`,
@@ -137,7 +92,7 @@ export function topkRouterParams(r: Resolved, o: TopkRouterOptions): TopkRouterP
     addersPerExpert: t ? t.nodes.length : 0,
     treeLevels: t ? t.levels : 0,
     tree: t ? t.nodes : [],
-    countName: t ? t.root.name : "",
+    countName: t ? t.root.expr : "",
     countBits: t ? t.root.bits : 0,
     latency: 1,
   };
@@ -182,13 +137,13 @@ export function topkRouterContext(p: TopkRouterParams) {
     pairs,
     experts: active
       ? [...Array(p.E).keys()].map((e) => {
-          const t = p.mode === "count" ? popcountTree(p.E - 1, `bt${e}`, `e${e}_pc`) : undefined;
+          const t = p.mode === "count" ? adderTree(busBits(`bt${e}`, p.E - 1), `e${e}_pc`) : undefined;
           return {
             e,
             bt: `bt${e}`,
             beatenBy: beatenBy(e, p.E),
-            tree: t ? t.nodes.map((n) => ({ ...n, msb: n.bits - 1 })) : [],
-            count: t ? t.root.name : "",
+            tree: t ? t.nodes : [],
+            count: t ? t.root.expr : "",
           };
         })
       : [],
