@@ -42,26 +42,26 @@ module st3d_topkRouter (
 
   // expert 0
   wire [2:0] bt0 = {~c0_3, ~c0_2, ~c0_1};
-  wire [1:0] e0_pc1_0 = {1'b0, bt0[0]} + {1'b0, bt0[1]};
-  wire [1:0] e0_pc2_0 = e0_pc1_0 + {1'b0, bt0[2]};
+  wire [1:0] e0_pc1_0 = { {1{1'b0}}, bt0[0] } + { {1{1'b0}}, bt0[1] };
+  wire [1:0] e0_pc2_0 = e0_pc1_0 + { {1{1'b0}}, bt0[2] };
   assign sel[0] = (e0_pc2_0 < 2'd2);
 
   // expert 1
   wire [2:0] bt1 = {~c1_3, ~c1_2, c0_1};
-  wire [1:0] e1_pc1_0 = {1'b0, bt1[0]} + {1'b0, bt1[1]};
-  wire [1:0] e1_pc2_0 = e1_pc1_0 + {1'b0, bt1[2]};
+  wire [1:0] e1_pc1_0 = { {1{1'b0}}, bt1[0] } + { {1{1'b0}}, bt1[1] };
+  wire [1:0] e1_pc2_0 = e1_pc1_0 + { {1{1'b0}}, bt1[2] };
   assign sel[1] = (e1_pc2_0 < 2'd2);
 
   // expert 2
   wire [2:0] bt2 = {~c2_3, c1_2, c0_2};
-  wire [1:0] e2_pc1_0 = {1'b0, bt2[0]} + {1'b0, bt2[1]};
-  wire [1:0] e2_pc2_0 = e2_pc1_0 + {1'b0, bt2[2]};
+  wire [1:0] e2_pc1_0 = { {1{1'b0}}, bt2[0] } + { {1{1'b0}}, bt2[1] };
+  wire [1:0] e2_pc2_0 = e2_pc1_0 + { {1{1'b0}}, bt2[2] };
   assign sel[2] = (e2_pc2_0 < 2'd2);
 
   // expert 3
   wire [2:0] bt3 = {c2_3, c1_3, c0_3};
-  wire [1:0] e3_pc1_0 = {1'b0, bt3[0]} + {1'b0, bt3[1]};
-  wire [1:0] e3_pc2_0 = e3_pc1_0 + {1'b0, bt3[2]};
+  wire [1:0] e3_pc1_0 = { {1{1'b0}}, bt3[0] } + { {1{1'b0}}, bt3[1] };
+  wire [1:0] e3_pc2_0 = e3_pc1_0 + { {1{1'b0}}, bt3[2] };
   assign sel[3] = (e3_pc2_0 < 2'd2);
 
   always @(posedge clk) begin

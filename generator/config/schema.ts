@@ -28,7 +28,10 @@ export const verilogName = z
     message: "must be a Verilog identifier: a letter, then letters, digits or '_' (at most 32 characters)",
   })
   .refine((s) => !VERILOG_KEYWORDS.has(s), { message: "must not be a Verilog keyword" })
-  .refine((s) => !/^fakeram/i.test(s), { message: "must not start with 'fakeram' (reserved for the SRAM macro modules, e.g. fakeram45_2p_64x32)" });
+  .refine((s) => !/^fakeram/i.test(s), { message: "must not start with 'fakeram' (reserved for the SRAM macro modules, e.g. fakeram45_2p_64x32)" })
+  .refine((s) => !/__/.test(s) && !s.endsWith("_"), {
+    message: "must not contain '__' or end with '_': modules are named <name>_<block>, and Verilator reserves double underscores (its --top-module cannot select such a module)",
+  });
 
 const int = (min: number, max: number) => z.number().int().min(min).max(max);
 
@@ -125,7 +128,7 @@ export const integrationSchema = z
 export type IntegrationConfig = z.infer<typeof integrationSchema>;
 
 export const configSchema = z.strictObject({
-  name: verilogName.default("st3d").describe("Design name; prefixes every module (Verilog identifier)."),
+  name: verilogName.default("st3d").describe("Design name; prefixes every module (Verilog identifier, at most 32 characters, not a keyword, no '__', no trailing '_', not starting with 'fakeram')."),
   model: modelSchema.prefault({}).describe("The workload: SPEC.md §2 names and defaults."),
   hardware: hardwareSchema.describe("Micro-architecture: parallelism and memory mapping."),
   integration: integrationSchema.describe("2D or 3D (two face-to-face dies)."),
