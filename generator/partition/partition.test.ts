@@ -7,7 +7,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { resolve, resolveInput, type Resolved } from "../config/resolve.ts";
-import { ConfigError, loadConfig } from "../config/load.ts";
+import { ConfigError, loadConfig, parseConfig } from "../config/load.ts";
 import { buildDesign } from "../design.ts";
 import { fileHeader, type GeneratedFile } from "../render/render.ts";
 import { renderStructural, type InstanceDecl, type Netlist, type Tier } from "../top/netlist.ts";
@@ -364,7 +364,10 @@ describe("RTL-only views", () => {
 describe("f2fRegisters", () => {
   it("is refused for 3D modes with a message naming the field, accepted for 2d", () => {
     for (const m of MODES3D) {
-      const r = cfg("x", m, { f2fRegisters: true });
+      // refused when the config is validated (resolve) ...
+      expect(() => cfg("x", m, { f2fRegisters: true })).toThrow(/integration\.f2fRegisters/);
+      // ... and again by the 3D flow itself, for a resolved config built by hand
+      const r = { ...rBase, integration: { ...rBase.integration, mode: m, f2fRegisters: true } };
       expect(() => check3dConfig(r)).toThrow(ConfigError);
       expect(() => threeDViews(r, designFiles, nl)).toThrow(/integration\.f2fRegisters/);
     }
@@ -528,7 +531,8 @@ describe("2D / 3D equivalence (synthetic design, registers crossing tiers)", () 
 // ---------------------------------------------------------------- the real accelerator (tiny preset)
 
 describe("the accelerator, tiny preset", () => {
-  const base = resolve(loadConfig("tiny"));
+  // the 2D design: the 3D views of every mode are built from it below
+  const base = resolve(parseConfig({ ...loadConfig("tiny"), integration: { ...loadConfig("tiny").integration, mode: "2d" } }));
   const design = buildDesign(base);
   const accNl = design.acc.netlist;
   const rtlSim = design.files.filter((f) => (f.kind === "rtl" || f.kind === "sim") && f.path.endsWith(".v"));
