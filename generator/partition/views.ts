@@ -16,11 +16,11 @@
  * stubs, the 2D top) and the top-level Netlist.
  */
 import type { Resolved } from "../config/resolve.ts";
-import type { GeneratedFile } from "../render/render.ts";
 import type { Netlist, Tier } from "../top/netlist.ts";
 import { estimateAreas, flatNetlist, topInstanceOf, NANGATE45, type AreaEstimate, type FlatNetlist } from "./areas.ts";
-import { allModes, check3dConfig, partitionStats, tierPartition, POWER_NETS, type F2fNet, type Mode, type PartitionOptions, type PartitionStats } from "./partition.ts";
+import { allModes, partitionStats, tierPartition, POWER_NETS, type F2fNet, type Mode, type PartitionOptions, type PartitionStats } from "./partition.ts";
 import { renderTierRtl, tierModule, assemblyModule, TIERS } from "./render3d.ts";
+import type { GeneratedFile } from "../core/files.ts";
 
 /** Cell master of one hybrid bond in the bump maps (defined by the flow's bond LEF). */
 export const BOND_CELL = "HYBRID_BOND";
@@ -241,7 +241,6 @@ const round = (v: number, d = 1) => Number(v.toFixed(d));
  * top (netlist.module) for the flat netlist behind partition.txt.
  */
 export function buildThreeD(r: Resolved, files: readonly GeneratedFile[], netlist: Netlist, opts: ThreeDOptions = {}): ThreeD {
-  check3dConfig(r);
   const mode = r.integration.mode;
   const physical = opts.physical ?? true;
   // areas decide auto and logic-on-logic (balance repair); memory-on-logic needs them for the physical views only
@@ -337,10 +336,7 @@ export function buildThreeD(r: Resolved, files: readonly GeneratedFile[], netlis
 
 /** The files of buildThreeD (tier tops and assembly kind "rtl", the rest "report"/"data"); [] for mode "2d". */
 export function threeDViews(r: Resolved, files: readonly GeneratedFile[], netlist: Netlist, opts: ThreeDOptions = {}): GeneratedFile[] {
-  if (r.integration.mode === "2d") {
-    check3dConfig(r);
-    return [];
-  }
+  if (r.integration.mode === "2d") return [];
   return buildThreeD(r, files, netlist, opts).files;
 }
 

@@ -13,10 +13,12 @@
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Resolved } from "../../config/resolve.ts";
-import { renderVerilog, type GeneratedFile } from "../../render/render.ts";
+import { renderVerilog } from "../../render/render.ts";
+import { ulit } from "../../render/verilog.ts";
 import { clog2 } from "../../util/bits.ts";
 import { renderRam1r1w, type LogicalMemory, type MemTier } from "./ram1r1w.ts";
 import { MACRO_OVERHEAD_BITS, sramEstimate } from "./sram.ts";
+import type { GeneratedFile } from "../../core/files.ts";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -205,13 +207,14 @@ export function renderMacroModel(r: Resolved, ports: MacroPorts, depth: number, 
 }
 
 export function renderMacroStub(r: Resolved, ports: MacroPorts, depth: number, width: number): GeneratedFile {
-  const ctx = macroContext(ports, depth, width);
+  const { depthMsb, ...ctx } = macroContext(ports, depth, width);
+  void depthMsb; // the stub declares pins only
   return renderVerilog(r, path.join(here, "fakeram_stub.v.hbs"), stubPath(ctx.name), `blackbox stub of SRAM macro ${ctx.name} (synthesis only)`, ctx, "stub");
 }
 
 /** Address of a bank's macros from a logical address: low bits, or zero-extended when the macro is deeper. */
 function localAddr(sig: string, addrBits: number, macroAddrBits: number): string {
-  if (macroAddrBits > addrBits) return `{ ${macroAddrBits - addrBits}'d0, ${sig} }`;
+  if (macroAddrBits > addrBits) return `{ ${ulit(macroAddrBits - addrBits, 0)}, ${sig} }`;
   if (macroAddrBits === addrBits) return sig;
   return `${sig}[${macroAddrBits - 1}:0]`;
 }
@@ -221,7 +224,7 @@ function bankSelect(sig: string, addrBits: number, bank: { depth: number; base: 
   if (single) return "1'b1";
   const lo = clog2(bank.depth);
   const n = addrBits - lo;
-  return `(${sig}[${addrBits - 1}:${lo}] == ${n}'d${bank.base / bank.depth})`;
+  return `(${sig}[${addrBits - 1}:${lo}] == ${ulit(n, bank.base / bank.depth)})`;
 }
 
 export function renderWrapper(r: Resolved, p: MemoryPlan): GeneratedFile {
@@ -232,7 +235,6 @@ export function renderWrapper(r: Resolved, p: MemoryPlan): GeneratedFile {
   const banks = p.banks.map((b, bi) => {
     const mab = clog2(b.depth);
     const cols = p.columns.map((c, ci) => ({
-      c: ci,
       macro: macroName(p.style as MacroPorts, b.depth, c.width),
       inst: `u_b${bi}_c${ci}`,
       rd: `rd_${bi}_${ci}`,
@@ -261,7 +263,6 @@ export function renderWrapper(r: Resolved, p: MemoryPlan): GeneratedFile {
     kind: m.kind,
     depth: m.depth,
     width: m.width,
-    ports: m.ports,
     twoPort: isTwoPort(p.style),
     mapping: `${p.banks.length} bank(s) [${p.banks.map((b) => b.depth).join(", ")}] x ${p.columns.length} column(s) [${p.columns.map((c) => c.width).join(", ")}] of ${p.style === "2p" ? "two-port" : "single-port"} macros; ${p.paddingBits} padding bits`,
     addrMsb: m.addrBits - 1,

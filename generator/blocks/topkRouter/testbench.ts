@@ -6,12 +6,13 @@ import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Resolved } from "../../config/resolve.ts";
-import { renderFile, type GeneratedFile } from "../../render/render.ts";
+import { pick, renderFile } from "../../render/render.ts";
 import { maxS, minS } from "../../util/bits.ts";
 import { Prng } from "../../util/prng.ts";
-import { packHex, writeHexFile } from "../../../tb/harness.ts";
+import { packHex, writeHexFile } from "../../sim/harness.ts";
 import { selMask } from "./golden.ts";
 import { renderTopkRouter, topkRouterContext, type TopkRouterParams } from "./topkRouter.ts";
+import type { GeneratedFile } from "../../core/files.ts";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -59,11 +60,12 @@ export function renderTopkTb(tbModule: string, insts: TopkTbInstance[]): Generat
     insts: insts.map((i) => {
       const l = layout(i);
       return {
-        ...topkRouterContext(i.p),
+        ...pick(topkRouterContext(i.p), "module", "E", "k", "zBits", "eMsb", "scoresMsb", "tagMsb"),
         label: i.label,
         stimMsb: l.stimBits - 1,
         expMsb: l.expBits - 1,
         lastVec: vectorCount(i) - 1,
+        vecCount: vectorCount(i),
         gapLsb: l.gapLsb,
         tagHi: l.tagHi,
         tagLo: l.tagLo,

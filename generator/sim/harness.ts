@@ -6,9 +6,9 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { icarusBuild, icarusRun } from "../generator/toolchain/icarus.ts";
-import { verilatorBuild, verilatorRun, tail } from "../generator/toolchain/verilator.ts";
-import { REPO_ROOT } from "../generator/render/render.ts";
+import { icarusBuild, icarusRun } from "../toolchain/icarus.ts";
+import { verilatorBuild, verilatorRun, tail } from "../toolchain/verilator.ts";
+import { REPO_ROOT } from "../core/paths.ts";
 
 export type Sim = "icarus" | "verilator";
 export const SIMS: Sim[] = ["icarus", "verilator"];
