@@ -20,13 +20,10 @@ hbs.registerHelper("ulit", (w: number, v: number) => ulit(w, v));
 hbs.registerHelper("slit", (w: number, v: number) => slit(w, v));
 hbs.registerHelper("sext", (e: string, from: number, to: number) => sext(e, from, to));
 hbs.registerHelper("eq", (a: unknown, b: unknown) => a === b);
-hbs.registerHelper("ne", (a: unknown, b: unknown) => a !== b);
 hbs.registerHelper("not", (a: unknown) => !a);
 hbs.registerHelper("and", (...args: unknown[]) => args.slice(0, -1).every(Boolean));
-hbs.registerHelper("or", (...args: unknown[]) => args.slice(0, -1).some(Boolean));
 /** 1/0 for a boolean, for Verilog parameters. */
 hbs.registerHelper("bit", (a: unknown) => (a ? "1" : "0"));
-hbs.registerHelper("join", (arr: unknown[], sep: unknown) => (Array.isArray(arr) ? arr.join(typeof sep === "string" ? sep : ", ") : ""));
 
 const templateCache = new Map<string, HandlebarsTemplateDelegate>();
 

@@ -9,7 +9,8 @@ import type { Resolved } from "../../config/resolve.ts";
 import { pick, renderFile } from "../../render/render.ts";
 import { maxS, minS } from "../../util/bits.ts";
 import { Prng } from "../../util/prng.ts";
-import { packHex, writeHexFile } from "../../sim/harness.ts";
+import { writeHexFile } from "../../sim/harness.ts";
+import { packLanes } from "../../util/lanes.ts";
 import { lifStep } from "./golden.ts";
 import { lifArrayContext, renderLifArray, renderLifArrayMemModel, type LifArrayParams } from "./lifArray.ts";
 import type { GeneratedFile } from "../../core/files.ts";
@@ -128,7 +129,7 @@ export function writeLifStimulus(dir: string, insts: LifTbInstance[], seed: numb
         }
         const gap = rng.next() < 0.7 ? 0 : rng.int(1, 3);
         // {gap[3:0], first, addr, x_lanes}
-        const xBus = BigInt("0x" + packHex(xs, p.xBits));
+        const xBus = packLanes(xs, p.xBits);
         const word = (BigInt(gap) << BigInt(l.gapLsb)) | (BigInt(first && !p.trackValid ? 1 : 0) << BigInt(l.firstBit)) | (BigInt(g) << BigInt(l.addrLo)) | xBus;
         stim.push(word.toString(16));
         const spBits = sp.reduce((a, s, i) => a | (BigInt(s) << BigInt(i)), 0n);

@@ -11,6 +11,7 @@ import { renderFile } from "../../render/render.ts";
 import { maxS, minS } from "../../util/bits.ts";
 import { Prng } from "../../util/prng.ts";
 import { writeHexFile } from "../../sim/harness.ts";
+import { packLanes } from "../../util/lanes.ts";
 import { linear } from "./golden.ts";
 import { linearCycles, linearEngineContext, renderLinearEngine, type LinearEngineParams } from "./linearEngine.ts";
 import type { GeneratedFile } from "../../core/files.ts";
@@ -161,7 +162,6 @@ const big = (v: number, width: number): bigint => {
   if (b < 0n || b >= 1n << BigInt(width)) throw new Error(`value ${v} does not fit ${width} bits`);
   return b;
 };
-const packLanes = (vals: number[], width: number): bigint => vals.reduce((a, v, i) => a | (big(v, width) << BigInt(i * width)), 0n);
 const bitsOf = (bits: number[]): bigint => bits.reduce((a, s, i) => a | (BigInt(s ? 1 : 0) << BigInt(i)), 0n);
 
 /** The layer's weight[out][fanin] and bias[out] as the engine sees them in its memories. */

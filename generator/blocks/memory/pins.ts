@@ -4,7 +4,6 @@
  * directions and signedness.  Ports are read by Yosys (`read_verilog -lib; write_json`), so the
  * check sees what the tools see, whatever the declaration style.
  */
-import fs from "node:fs";
 import path from "node:path";
 import { yosysReadInterfaces } from "../../toolchain/yosys.ts";
 

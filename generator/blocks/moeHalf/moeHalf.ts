@@ -41,9 +41,6 @@ import {
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
-/** One memory the half uses (generator/blocks/block.ts), with the prefix of its pins on the half. */
-export type MoeMemory = BlockMemory;
-
 export interface MoeHalfParams {
   module: string;
   /** the row and tile geometry (r.geo): row tags {t, n} of geo.tnBits bits, row buffers geo.rows deep (geo.rowAddrBits address bits), P = geo.lanes */
