@@ -252,7 +252,7 @@ export function attnHalfContext(p: AttnHalfParams) {
     lanes: P,
     tilesD: g.tilesD,
     nBits: g.nBits,
-    tRowBits: g.tAddrBits,
+    tAddrBits: g.tAddrBits,
     residBits: p.residBits,
     accBits: p.accBits,
     wBlockStride: p.wBlockStride,

@@ -174,7 +174,7 @@ export function moeHalfContext(r: Resolved, p: MoeHalfParams) {
   const g = p.geo;
   const m = p.moe;
   const { T, N, D, F, E, C } = m;
-  const { lanes: P, tilesD, rows, tnBits: rowBits, rowAddrBits: rowMemBits, nBits, tBits } = g;
+  const { lanes: P, tilesD, rows, tnBits, rowAddrBits, nBits, tBits } = g;
   const uAW = p.umem.addrBits;
   const lmAW = p.lifm.addrBits;
   const wrAW = p.memories.find((x) => x.prefix === "wr")!.mem.addrBits;
@@ -206,16 +206,16 @@ export function moeHalfContext(r: Resolved, p: MoeHalfParams) {
     P,
     tilesD,
     rows,
-    rowBits,
-    rowMemBits,
+    tnBits,
+    rowAddrBits,
     perExpW: m.perExpW,
     ports: portDecls(p).map((d, i, a) => ({ name: d.name, dir: d.dir, reg: d.reg, msb: d.width - 1, vec: d.width > 1 || ["cfg_block", "sbufm_rdata", "sbufm_wdata", "sbufm_wmask"].includes(d.name) /* D = 1: still indexed as vectors */, comma: i < a.length - 1 })),
     // widths
     tMsb: tBits - 1,
     nMsb: nBits - 1,
     jMsb: jBits - 1,
-    rowMsb: rowBits - 1,
-    rmMsb: rowMemBits - 1,
+    rowMsb: tnBits - 1,
+    rmMsb: rowAddrBits - 1,
     rowsMsb: rows - 1,
     uAMsb: uAW - 1,
     lmAMsb: lmAW - 1,
@@ -269,17 +269,17 @@ export function moeHalfContext(r: Resolved, p: MoeHalfParams) {
     xwbaseInit: m.L === 1 ? ulit(m.wxAddrBits, 0) : `${resizeU("cfg_block", p.blockBits, m.wxAddrBits)} * ${ulit(m.wxAddrBits, m.S * m.perExpW)}`,
     xbbaseInit: m.L === 1 ? ulit(m.bxAddrBits, 0) : `${resizeU("cfg_block", p.blockBits, m.bxAddrBits)} * ${ulit(m.bxAddrBits, m.S * m.perExpB)}`,
     // with T = 1 the row is just n (t is always 0): a part-select of a concatenation is not Verilog-2005
-    rowTN: T === 1 ? resizeU("n", nBits, rowMemBits) : resizeU("{t, n}", rowBits, rowMemBits),
-    tkTagMem: resizeU("tk_tag", rowBits, rowMemBits),
-    mTagU: resizeU("m_tag", rowBits, uAW),
+    rowTN: T === 1 ? resizeU("n", nBits, rowAddrBits) : resizeU("{t, n}", tnBits, rowAddrBits),
+    tkTagMem: resizeU("tk_tag", tnBits, rowAddrBits),
+    mTagU: resizeU("m_tag", tnBits, uAW),
     mTileU: resizeU("m_tile", tileW, uAW),
-    rTagT: `r_tag[${rowBits - 1}:${nBits}]`,
+    rTagT: `r_tag[${tnBits - 1}:${nBits}]`,
     rTagN: `r_tag[${nBits - 1}:0]`,
     // truncations that leave a bit unread (T = 1 only)
-    tkTagTrunc: rowBits > rowMemBits,
-    mTagTrunc: rowBits > uAW,
-    ...(rowBits > rowMemBits ? { tkTagUnused: `tk_tag[${rowBits - 1}:${rowMemBits}]` } : {}),
-    ...(rowBits > uAW ? { mTagUnused: `m_tag[${rowBits - 1}:${uAW}]` } : {}),
+    tkTagTrunc: tnBits > rowAddrBits,
+    mTagTrunc: tnBits > uAW,
+    ...(tnBits > rowAddrBits ? { tkTagUnused: `tk_tag[${tnBits - 1}:${rowAddrBits}]` } : {}),
+    ...(tnBits > uAW ? { mTagUnused: `m_tag[${tnBits - 1}:${uAW}]` } : {}),
     tokPad: 2 ** nBits - N,
     ...(2 ** nBits > N ? { tokPadLit: ulit(2 ** nBits - N, 0) } : {}),
     dtiles: dtiles.map((t) => ({ lsb: t.lsb, w: t.w, wMsb: t.wMsb, jLit: ulit(jBits, t.j) })),
@@ -308,8 +308,8 @@ export function moeHalfContext(r: Resolved, p: MoeHalfParams) {
       c,
       slots: [...Array(m.S).keys()].filter((s) => s * C + c < E).map((s) => ({ e: s * C + c, lsb: (s * C + c) * rows, sLit: ulit(m.slotBits, s) })),
       spkExt: resizeU(`c_spk[${c * spkW} +: ${spkW}]`, spkW, hsBits),
-      saddrLsb: c * rowMemBits,
-      ytagLsb: c * rowBits,
+      saddrLsb: c * rowAddrBits,
+      ytagLsb: c * tnBits,
       ytileLsb: c * tileW,
       ydataLsb: c * yW,
       spkLsb: c * spkW,
@@ -323,8 +323,8 @@ export function moeHalfContext(r: Resolved, p: MoeHalfParams) {
     tileW,
     yW,
     spkW,
-    cSaddrMsb: C * rowMemBits - 1,
-    cYtagMsb: C * rowBits - 1,
+    cSaddrMsb: C * rowAddrBits - 1,
+    cYtagMsb: C * tnBits - 1,
     cYtileMsb: C * tileW - 1,
     cYdataMsb: C * yW - 1,
     cSpkMsb: C * spkW - 1,
