@@ -57,7 +57,8 @@ export interface Resolved {
     attnCores: number;
     expertCores: number;
     macroMinBits: number;
-    clockMHz: number;
+    /** clock target of synthesis and timing (undefined: the cell library's default) */
+    clockMHz: number | undefined;
   };
   integration: UserConfig["integration"];
   bits: { T: number; N: number; TN: number; D: number; H: number; E: number; F: number; L: number };

@@ -18,7 +18,8 @@ export interface SynthResult {
   json?: string;
 }
 
-async function runYosysScript(script: string, workDir: string): Promise<{ code: number; output: string }> {
+/** Run a Yosys script (file synth.ys in workDir, log yosys.log there); Debian yosys, else @yowasp/yosys. */
+export async function runYosysScript(script: string, workDir: string): Promise<{ code: number; output: string }> {
   fs.mkdirSync(workDir, { recursive: true });
   const scriptFile = path.join(workDir, "synth.ys");
   fs.writeFileSync(scriptFile, script);
@@ -39,6 +40,17 @@ async function runYosysScript(script: string, workDir: string): Promise<{ code: 
   } finally {
     process.chdir(cwd);
   }
+}
+
+let versionCache: Promise<string> | undefined;
+/** `yosys -V` (cache keys); "yowasp" when only the WebAssembly build is available. */
+export function yosysVersion(): Promise<string> {
+  versionCache ??= (async () => {
+    if (!which("yosys")) return "yowasp";
+    const r = await run("yosys", ["-V"]);
+    return r.output.trim();
+  })();
+  return versionCache;
 }
 
 /**
