@@ -87,7 +87,8 @@ export function partitionTxt(flat: FlatNetlist, assign: ReadonlyMap<string, Tier
   const lines: string[] = [];
   for (const c of [...flat.cells].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
     const inst = topInstanceOf(c.name);
-    const t = assign.get(inst);
+    // cells of the top itself (st3d's tie cells and port buffers) sit with the chip I/O on the bottom die
+    const t = assign.get(inst) ?? (!c.name.includes(".") && c.name.startsWith("st3d_") ? "bottom" : undefined);
     if (!t) throw new Error(`partition.txt: cell ${c.name} belongs to no top-level instance (prefix '${inst}')`);
     lines.push(`${c.name} ${t === "bottom" ? 0 : 1}`);
   }

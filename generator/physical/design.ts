@@ -42,11 +42,12 @@ export function synthConfig(r: Resolved, opts: PhysicalOptions = {}): SynthConfi
 export async function flatNetlist(top: string, mods: ReadonlyMap<string, ModuleSynth>, cfg: SynthConfig, keepVerilog: boolean): Promise<FlatNetlist> {
   const f = await flatView(top, mods, cfg);
   const json = JSON.parse(fs.readFileSync(f.json, "utf8")).modules[top];
-  const { emitVerilog } = await import("./netlist.ts");
-  const em = emitVerilog(cfg.lib, top, json);
-  const cells = [...em.cellNames.entries()].map(([k, v]) => ({ name: v.startsWith("\\") ? v.slice(1, -1) : v, type: json.cells[k].type }));
+  const { instancesOfVerilog } = await import("./netlist.ts");
+  const verilog = fs.readFileSync(f.verilog, "utf8");
+  // every instance of the written netlist (the top's tie cells too), as Pin-3D reads it
+  const cells = instancesOfVerilog(verilog).map((c) => ({ name: c.name.startsWith("\\") ? c.name.slice(1) : c.name, type: c.type }));
   const ports = Object.entries(json.ports as Record<string, { direction: string; bits: unknown[] }>).map(([name, p]) => ({ name, direction: p.direction, width: p.bits.length }));
-  return { top, cells, ports, verilog: keepVerilog ? fs.readFileSync(f.verilog, "utf8") : undefined };
+  return { top, cells, ports, verilog: keepVerilog ? verilog : undefined };
 }
 
 /** Synthesize the modules of a netlist's instances (+ its top) and return the areas and the synthesis results. */

@@ -65,7 +65,7 @@ function maxBit(m: YModule): number {
   return mx;
 }
 
-/** Bits that clock something: connected to a liberty clock pin, or to a macro's `clk`. */
+/** Bits that clock something: connected to a liberty clock pin, or to a macro's `clk`. (repairFanout also skips tie nets.) */
 export function clockBits(lib: CellLibrary, m: YModule): Set<number> {
   const out = new Set<number>();
   for (const c of Object.values(m.cells)) {
@@ -141,6 +141,39 @@ export function removeClockBuffers(lib: CellLibrary, m: YModule): number {
   }
 }
 
+/**
+ * Drive every constant cell input from a tie cell of the module (one per value): afterwards the
+ * JSON itself holds the tie cells, so a flat view and its cell list count them too.
+ * Returns the tie cells added.
+ */
+export function tieConstants(lib: CellLibrary, m: YModule): number {
+  let next = maxBit(m) + 1;
+  const nets: Partial<Record<"0" | "1", number>> = {};
+  let added = 0;
+  const netOf = (v: "0" | "1"): number => {
+    if (nets[v] === undefined) {
+      const t = v === "1" ? lib.tie.hi : lib.tie.lo;
+      let name = `st3d_tie_${v === "1" ? "hi" : "lo"}`;
+      while (name in m.cells) name += "_";
+      nets[v] = next++;
+      m.cells[name] = { type: t.cell, hide_name: 0, port_directions: { [t.pin]: "output" }, connections: { [t.pin]: [nets[v]!] } };
+      added++;
+    }
+    return nets[v]!;
+  };
+  for (const c of Object.values(m.cells)) {
+    if (c.type === lib.tie.hi.cell || c.type === lib.tie.lo.cell) continue;
+    for (const [port, bits] of Object.entries(c.connections)) {
+      if (pinDir(lib, c, port) === "output") continue;
+      bits.forEach((b, i) => {
+        if (typeof b === "number") return;
+        bits[i] = netOf(b === "1" ? "1" : "0");
+      });
+    }
+  }
+  return added;
+}
+
 interface Load {
   cell: string;
   port: string;
@@ -154,6 +187,7 @@ interface Load {
  */
 export function repairFanout(lib: CellLibrary, m: YModule, maxFanout: number): number {
   const clocks = clockBits(lib, m);
+  for (const c of Object.values(m.cells)) if (c.type === lib.tie.hi.cell || c.type === lib.tie.lo.cell) for (const bits of Object.values(c.connections)) for (const b of bits) if (typeof b === "number") clocks.add(b);
   const loads = new Map<number, Load[]>();
   const portLoads = new Map<number, number>();
   for (const [name, c] of Object.entries(m.cells))

@@ -25,10 +25,13 @@ import { ToolFailedError } from "../toolchain/tools.ts";
 import { macroShape } from "./macro.ts";
 import { sramAtNode, type SramAtNode } from "../blocks/memory/sramModel.ts";
 import { MAX_FANOUT, tieLiberty, type CellLibrary } from "./library.ts";
-import { emitVerilog, flattenModule, histogram, normalizePorts, removeClockBuffers, repairFanout, type YDesign, type YModule } from "./netlist.ts";
+import { emitVerilog, flattenModule, histogram, normalizePorts, removeClockBuffers, repairFanout, tieConstants, type YDesign, type YModule } from "./netlist.ts";
 import { runPool, defaultJobs } from "./pool.ts";
 
-export const SYNTH_SCRIPT_VERSION = "st3d-synth-4";
+/** Version of the Yosys script (the "yosys-map" cache entries). */
+export const SYNTH_SCRIPT_VERSION = "st3d-yosys-1";
+/** Version of st3d's clean-up of the mapped netlist (the "synth" cache entries). */
+export const POST_VERSION = "st3d-post-1";
 
 /** ABC script: Yosys's default liberty flow (strash … &nf), then ABC's gain-based buffering and up/down sizing against the delay target. */
 export function abcScript(periodPs: number): string {
@@ -92,6 +95,9 @@ export interface SynthConfig {
   cache?: CacheOptions;
   /** progress label (default "synth"); false: silent */
   progressLabel?: string | false;
+  /** where progress lines go and how often in plain mode (tests) */
+  progressStream?: NodeJS.WritableStream & { isTTY?: boolean };
+  progressIntervalMs?: number;
 }
 
 export interface ModuleSynth {
@@ -190,7 +196,8 @@ async function yosys(script: string, dir: string, what: string): Promise<void> {
  * Map one module (logic) or clean one top (wiring) into the cache entry `dir`.
  * `children`: for a top, the modules it instantiates (read as blackboxes).
  */
-async function buildModule(dir: string, module: string, hier: GeneratedFile[], cfg: SynthConfig, top: boolean): Promise<Stored> {
+/** Yosys' part (cache kind "yosys-map"): the raw mapped JSON and Yosys' own stat -liberty. */
+async function mapWithYosys(dir: string, module: string, hier: GeneratedFile[], cfg: SynthConfig, top: boolean): Promise<{ yosysAreaUm2: number | null }> {
   const lib = cfg.lib;
   const work = path.join(dir, "work");
   fs.mkdirSync(work, { recursive: true });
@@ -210,7 +217,7 @@ async function buildModule(dir: string, module: string, hier: GeneratedFile[], c
       `abc -D ${Math.round(periodPs)} -script ${path.join(work, "abc.script")} -liberty ${L}`,
       "opt_clean -purge",
       `tee -q -o ${path.join(work, "stat.txt")} stat -liberty ${L}`,
-      `write_json ${path.join(work, "mapped.json")}`,
+      `write_json ${path.join(dir, "mapped.json")}`,
     ];
   } else {
     const own = hier.filter((f) => new RegExp(`\\bmodule\\s+${module}\\b`).test(f.content));
@@ -224,25 +231,32 @@ async function buildModule(dir: string, module: string, hier: GeneratedFile[], c
       `hierarchy -check -top ${module}`,
       "proc",
       "opt_clean -purge",
-      `write_json ${path.join(work, "mapped.json")}`,
+      `write_json ${path.join(dir, "mapped.json")}`,
     ];
   }
   await yosys(script.join("\n") + "\n", work, `${top ? "top" : "synthesis of"} ${module}`);
-  const json = JSON.parse(fs.readFileSync(path.join(work, "mapped.json"), "utf8")) as YDesign;
+  const yosysAreaUm2 = top ? null : readStat(work);
+  fs.rmSync(work, { recursive: true, force: true });
+  return { yosysAreaUm2 };
+}
+
+/** st3d's part (cache kind "synth"): clean-up of the raw mapped JSON into `<module>.v` and `<module>.json`. */
+async function buildModule(dir: string, module: string, rawDir: string, raw: { yosysAreaUm2: number | null }, cfg: SynthConfig, top: boolean): Promise<Stored> {
+  const lib = cfg.lib;
+  const json = JSON.parse(fs.readFileSync(path.join(rawDir, "mapped.json"), "utf8")) as YDesign;
   const m = json.modules[module];
   if (!m) throw new Error(`yosys JSON of ${module}: module missing`);
   const generic = Object.keys(histogram(m)).filter((t) => t.startsWith("$"));
-  if (generic.length) throw new Error(`mapped ${module} still has generic cells (${generic.join(", ")}): the liberty ${L} cannot implement them`);
+  if (generic.length) throw new Error(`mapped ${module} still has generic cells (${generic.join(", ")}): the liberty ${lib.liberty} cannot implement them`);
   const norm = normalizePorts(lib, m);
+  const tied = tieConstants(lib, m);
   const fanoutBuffers = top ? 0 : repairFanout(lib, m, MAX_FANOUT);
   const em = emitVerilog(lib, module, m);
   fs.writeFileSync(path.join(dir, `${module}.v`), `// ${module}: mapped onto ${lib.name} by st3d (Yosys + ABC, fanout repair ${MAX_FANOUT}); do not edit.\n` + em.verilog);
   // the JSON keeps the instance names of the Verilog (`_12_`, not `$abc$...`), so flat views name cells alike
   m.cells = Object.fromEntries(Object.entries(m.cells).map(([k, c]) => [unescape(em.cellNames.get(k)!), { ...c, hide_name: 0 }]));
   fs.writeFileSync(path.join(dir, `${module}.json`), JSON.stringify(m));
-  const yosysAreaUm2 = top ? null : readStat(work);
-  fs.rmSync(work, { recursive: true, force: true });
-  return { cells: em.cells, fanoutBuffers, ties: em.ties + norm.ties, yosysAreaUm2 };
+  return { cells: em.cells, fanoutBuffers, ties: em.ties + norm.ties + tied, yosysAreaUm2: raw.yosysAreaUm2 };
 }
 
 const unescape = (v: string) => (v.startsWith("\\") ? v.slice(1, -1) : v);
@@ -274,7 +288,10 @@ function toResult(lib: CellLibrary, module: string, dir: string, v: Stored, hit:
 
 /** The cache key of one module: script, tools, library, target, and the text of every file its hierarchy reads. */
 export async function moduleKey(module: string, hier: readonly GeneratedFile[], cfg: SynthConfig, top: boolean): Promise<string> {
-  return cacheKey(SYNTH_SCRIPT_VERSION, await yosysVersion(), cfg.lib.hash, String(MAX_FANOUT), top ? "top" : abcScript(1e6 / cfg.clockMHz), module, ...hier.flatMap((f) => [f.path, f.content]));
+  // the header line naming the config hash is a comment: it does not change the netlist, so configs that differ
+  // only elsewhere (e.g. integration.mode) share the cached modules
+  const text = (f: GeneratedFile) => f.content.replace(/^\/\/ Generated by st3d [^\n]*, config hash [0-9a-f]+\.\n/m, "");
+  return cacheKey(SYNTH_SCRIPT_VERSION, await yosysVersion(), cfg.lib.hash, String(MAX_FANOUT), top ? "top" : abcScript(1e6 / cfg.clockMHz), module, ...hier.flatMap((f) => [f.path, text(f)]));
 }
 
 /**
@@ -286,17 +303,19 @@ export async function synthModules(files: readonly GeneratedFile[], modules: rea
   const index = moduleIndex(sf);
   const all = [...new Set(modules)].sort().map((m) => ({ module: m, top: false })).concat([...new Set(tops)].map((m) => ({ module: m, top: true })));
   const label = cfg.progressLabel === false ? null : (cfg.progressLabel ?? "synth");
-  const p: Progress | null = label ? progress(label, { total: all.length, unit: "modules" }) : null;
+  const p: Progress | null = label ? progress(label, { total: all.length, unit: "modules", stream: cfg.progressStream, intervalMs: cfg.progressIntervalMs }) : null;
   const out = new Map<string, ModuleSynth>();
   let hits = 0;
   try {
     await runPool(all, cfg.jobs ?? defaultJobs(), async ({ module, top }) => {
       const t0 = Date.now();
       const hier = hierarchyFiles(sf, module, index);
-      const key = await moduleKey(module, hier, cfg, top);
-      const e = await cached<Stored>("synth", key, (dir) => buildModule(dir, module, hier, cfg, top), cfg.cache);
-      if (e.hit) hits++;
-      const res = toResult(cfg.lib, module, e.dir, e.value, e.hit, (Date.now() - t0) / 1000, top, new Set(index.fileOf.keys()));
+      const rawKey = await moduleKey(module, hier, cfg, top);
+      const raw = await cached<{ yosysAreaUm2: number | null }>("yosys-map", rawKey, (dir) => mapWithYosys(dir, module, hier, cfg, top), cfg.cache);
+      const key = cacheKey(POST_VERSION, rawKey, cfg.lib.hash, String(MAX_FANOUT));
+      const e = await cached<Stored>("synth", key, (dir) => buildModule(dir, module, raw.dir, raw.value, cfg, top), cfg.cache);
+      if (e.hit && raw.hit) hits++;
+      const res = toResult(cfg.lib, module, e.dir, e.value, e.hit && raw.hit, (Date.now() - t0) / 1000, top, new Set(index.fileOf.keys()));
       if (res.latches) throw new ToolFailedError("yosys", "", `${module}: ${res.latches} latch cell(s) in the mapped netlist`);
       out.set(module, res);
       p?.tick(1, `${module}${e.hit ? " (cached)" : ""}`);
@@ -333,7 +352,7 @@ export async function flatView(top: string, mods: ReadonlyMap<string, ModuleSynt
   const used = [...mods.values()].sort((a, b) => (a.module < b.module ? -1 : 1));
   const macroTypes = new Map<string, SramAtNode>();
   for (const m of used) for (const [t, s] of macroModels(lib, m.cells)) macroTypes.set(t, s);
-  const key = cacheKey("flat-5", lib.hash, top, ...used.flatMap((m) => [m.module, fs.readFileSync(m.json, "utf8")]));
+  const key = cacheKey("flat-6", lib.hash, top, ...used.flatMap((m) => [m.module, fs.readFileSync(m.json, "utf8")]));
   const { macroLiberty } = await import("../blocks/memory/sramModel.ts");
   const e = await cached<{ cells: number }>(
     "flat",
@@ -344,6 +363,8 @@ export async function flatView(top: string, mods: ReadonlyMap<string, ModuleSynt
       const modules = new Map<string, YModule>(used.map((m) => [m.module, JSON.parse(fs.readFileSync(m.json, "utf8")) as YModule]));
       const m = flattenModule(top, modules);
       removeClockBuffers(lib, m);
+      normalizePorts(lib, m);
+      tieConstants(lib, m);
       const em = emitVerilog(lib, top, m);
       fs.writeFileSync(path.join(dir, `${top}_flat.v`), `// ${top}: flat netlist on ${lib.name} (st3d); do not edit.\n` + em.verilog);
       fs.writeFileSync(path.join(dir, `${top}_flat.json`), JSON.stringify({ modules: { [top]: m } }));
