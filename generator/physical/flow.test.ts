@@ -134,8 +134,10 @@ describe("st3d timing tiny", () => {
       // every instance with flip-flops or macros has the slack of the paths that end in it
       for (const i of rep["01"].views[v]!.instances) if (i.flops || Object.keys(i.macros).length) expect(i.worstSlackNs, i.inst).not.toBeNull();
     }
-    // the 3D view crosses the bond
+    // the 3D view crosses the bond, and carries a wire on every inter-instance bit the 2D view does
     expect(rep["01"].views["3d"]!.bonds).toBeGreaterThan(0);
+    expect(rep["01"].views["3d"]!.timing!.parasitics.bits).toBe(rep["01"].views["2d"]!.timing!.parasitics.bits);
+    expect(rep["01"].views["3d"]!.timing!.parasitics.bondBranches).toBeGreaterThanOrEqual(0.9 * rep["01"].views["3d"]!.bonds);
   });
 
   it("timing responds to the wires: the same netlist with 30x longer inter-instance wires is slower", async () => {

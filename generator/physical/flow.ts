@@ -73,7 +73,7 @@ export interface ViewReport {
     fmaxMHz: number;
     fEffMHz: number;
     critical: StaResult["critical"];
-    parasitics: { nets: number; bits: number; wire: Parasitics["wire"]; bond: Parasitics["bond"]; distances: string; floorplan: { kind: string; dieWidthUm: number; dieHeightUm: Record<Tier, number> } };
+    parasitics: { nets: number; bits: number; bondBranches: number; wire: Parasitics["wire"]; bond: Parasitics["bond"]; distances: string; floorplan: { kind: string; dieWidthUm: number; dieHeightUm: Record<Tier, number> } };
     staSeconds: number;
   };
   energy: null | EnergyReport;
@@ -164,7 +164,7 @@ export async function physicalFlow(r: Resolved, opts: FlowOptions): Promise<Phys
           fmaxMHz: r4(sta.fmaxMHz),
           fEffMHz: r4(sta.fEffMHz),
           critical: sta.critical,
-          parasitics: { nets: par.nets.length, bits: par.bits, wire: par.wire, bond: par.bond, distances: par.distances, floorplan: { kind: fp.kind, dieWidthUm: r1(fp.dieWidthUm), dieHeightUm: { bottom: r1(fp.dieHeightUm.bottom), top: r1(fp.dieHeightUm.top) } } },
+          parasitics: { nets: par.nets.length, bits: par.bits, bondBranches: par.bondBranches, wire: par.wire, bond: par.bond, distances: par.distances, floorplan: { kind: fp.kind, dieWidthUm: r1(fp.dieWidthUm), dieHeightUm: { bottom: r1(fp.dieHeightUm.bottom), top: r1(fp.dieHeightUm.top) } } },
           staSeconds: r1(sta.seconds),
         };
         for (const row of rows) {

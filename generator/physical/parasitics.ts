@@ -46,6 +46,8 @@ export interface Parasitics {
   distances: string;
   /** bits written to the SPEF */
   bits: number;
+  /** driver-to-sink branches that cross the bond (3D) */
+  bondBranches: number;
 }
 
 const fmt = (v: number) => (Math.abs(v) < 1e-12 ? "0" : v.toPrecision(6).replace(/\.?0+(e|$)/, "$1"));
@@ -66,9 +68,10 @@ export function interInstanceParasitics(lib: CellLibrary, top: string, flat: YMo
     if (!n.driver || n.driver.inst === CHIP || n.chipOut || chipPorts.has(n.name) || n.name === "clk") continue;
     const sinkInsts = [...new Set(n.sinks.map((s) => s.inst))].filter((s) => s !== n.driver!.inst);
     if (!sinkInsts.length) continue;
-    const key = threeD ? `u_tier_${tierOf!(n.driver.inst)}.${n.name}` : n.name;
+    const t = threeD ? `u_tier_${tierOf!(n.driver.inst)}.` : "";
+    const key = [`${t}${n.name}`, `${t}f2f_${n.name}`].find((k) => k in flat.netnames);
+    if (!key) throw new Error(`flat ${top}: no net ${t}${n.name} (nor ${t}f2f_${n.name}) to carry the wire of ${n.name}`);
     const nn = flat.netnames[key];
-    if (!nn) continue; // optimized away (e.g. an unused constant net)
     if (nn.bits.length !== n.width) throw new Error(`flat ${top}: net ${key} has ${nn.bits.length} bits, the netlist says ${n.width}`);
     nn.bits.forEach((b, i) => {
       if (typeof b === "number" && !wanted.has(b)) wanted.set(b, { net: n.name, bit: i });
@@ -107,6 +110,7 @@ export function interInstanceParasitics(lib: CellLibrary, top: string, flat: YMo
   ];
   const summary = new Map<string, WireNet>();
   let bitsWritten = 0;
+  let bondBranches = 0;
   for (const [b, { net }] of [...wanted.entries()].sort((x, y) => x[0] - y[0])) {
     const ps = pins.get(b) ?? [];
     const drv = ps.filter((p) => p.dir === "output");
@@ -136,6 +140,7 @@ export function interInstanceParasitics(lib: CellLibrary, top: string, flat: YMo
         lenSum += br.lengthUm;
         maxLen = Math.max(maxLen, br.lengthUm);
         if (br.bond) bonds++;
+        if (br.bond) bondBranches++;
       }
       caps.set(dn, (caps.get(dn) ?? 0) + cw / 2);
       caps.set(sn, (caps.get(sn) ?? 0) + cw / 2 + cb);
@@ -160,5 +165,5 @@ export function interInstanceParasitics(lib: CellLibrary, top: string, flat: YMo
       w.bonds = Math.max(w.bonds, bonds);
     }
   }
-  return { spef: out.join("\n") + "\n", nets: [...summary.values()], wire, bond: BOND_RC, distances: dist.describe(), bits: bitsWritten };
+  return { spef: out.join("\n") + "\n", nets: [...summary.values()], wire, bond: BOND_RC, distances: dist.describe(), bits: bitsWritten, bondBranches };
 }
