@@ -11,7 +11,8 @@
  * Only the inference counts (busy high), not the host loading the weights.
  */
 import type { Resolved } from "../config/resolve.ts";
-import { fileHeader, type GeneratedFile } from "../render/render.ts";
+import { fileHeader } from "../render/render.ts";
+import type { GeneratedFile } from "../core/files.ts";
 import { CHIP, netInfo, type Netlist, type Tier } from "../top/netlist.ts";
 
 export const activityModule = (name: string) => `${name}_st3d_activity`;
@@ -85,7 +86,7 @@ export function activityMonitor(r: Pick<Resolved, "name" | "version" | "hash">, 
   insts.forEach((inst, k) => out.push(`    $display("ST3D_ACT inst ${inst} %0d", a${k});`));
   out.push(`  end`);
   out.push(`endmodule`);
-  return { path: `${mod}.v`, kind: "sim", content: fileHeader(r, `${mod}.v`, "st3d run activity monitor (simulation only)") + out.join("\n") + "\n" };
+  return { path: `${mod}.v`, kind: "sim", content: fileHeader(r, `${mod}.v`, "st3d run activity monitor (simulation only)", "generator/physical/activity.ts") + out.join("\n") + "\n" };
 }
 
 /** Defines that compile the counters in. */

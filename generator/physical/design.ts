@@ -9,7 +9,7 @@ import type { Resolved } from "../config/resolve.ts";
 import { buildDesign, type Design, type DesignOptions } from "../design.ts";
 import { buildAccelerator } from "../top/accelerator.ts";
 import { memoryViews } from "../blocks/memory/macros.ts";
-import type { GeneratedFile } from "../render/render.ts";
+import type { GeneratedFile } from "../core/files.ts";
 import type { Netlist } from "../top/netlist.ts";
 import { needsAreas } from "../partition/views.ts";
 import { areasFromSynth, type AreaEstimate, type FlatNetlist } from "../partition/areas.ts";

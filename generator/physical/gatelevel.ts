@@ -11,7 +11,7 @@ import fs from "node:fs";
 import path from "node:path";
 import type { Resolved } from "../config/resolve.ts";
 import type { Design } from "../design.ts";
-import type { GeneratedFile } from "../render/render.ts";
+import type { GeneratedFile } from "../core/files.ts";
 import { cached, cacheKey } from "../cache/cache.ts";
 import { runYosysScript, yosysVersion } from "../toolchain/yosys.ts";
 import { ToolFailedError } from "../toolchain/tools.ts";

@@ -17,7 +17,7 @@ import { runPool } from "./pool.ts";
 import { parsePath, runSta } from "./sta.ts";
 import { synthModules } from "./synth.ts";
 import { parseActivity, instanceOfPath } from "./activity.ts";
-import type { GeneratedFile } from "../render/render.ts";
+import type { GeneratedFile } from "../core/files.ts";
 import { run } from "../toolchain/tools.ts";
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), "st3d-phys-"));

@@ -1,5 +1,5 @@
 /**
- * Yosys synthesis wrapper.  Uses Debian's `yosys` when present, else the
+ * Yosys: every call of the tool goes through this module.  Synthesis uses Debian's `yosys` when present, else the
  * WebAssembly build from npm (@yowasp/yosys).  Reports cell counts and
  * whether any latch was inferred.
  */
@@ -96,4 +96,18 @@ export async function yosysSynth(files: string[], top: string, workDirIn: string
   const modules = new Set(Object.keys(stat.modules ?? {}).map((m) => m.replace(/^\\/, "")));
   const blackboxes = Object.keys(cells).filter((c) => !c.startsWith("$") && !modules.has(c));
   return { ok: latches === 0, log, latches, cells, totalCells: design.num_cells ?? 0, blackboxes, json: opts.writeJson ? path.join(workDir, "netlist.json") : undefined };
+}
+
+/**
+ * The module interfaces of one Verilog file as Yosys reads them (`read_verilog -lib; write_json`):
+ * the parsed JSON (modules -> ports with direction, bits, offset, upto, signed).
+ */
+export async function yosysReadInterfaces(file: string, workDirIn: string): Promise<unknown> {
+  const workDir = path.resolve(workDirIn);
+  fs.mkdirSync(workDir, { recursive: true });
+  const json = path.join(workDir, `${path.basename(file).replace(/\W/g, "_")}.ports.json`);
+  fs.rmSync(json, { force: true });
+  const res = await run("yosys", ["-q", "-p", `read_verilog -lib ${path.resolve(file)}; write_json ${json}`], { cwd: workDir });
+  if (res.code !== 0 || !fs.existsSync(json)) throw new ToolFailedError("yosys", res.output, `yosys could not read the ports of ${file}:\n${tail(res.output)}`);
+  return JSON.parse(fs.readFileSync(json, "utf8"));
 }
