@@ -89,7 +89,8 @@ export interface Resolved {
     attnCores: number;
     expertCores: number;
     macroMinBits: number;
-    clockMHz: number;
+    /** clock target of synthesis and timing (undefined: the cell library's default) */
+    clockMHz: number | undefined;
   };
   integration: UserConfig["integration"];
   geo: Geometry;

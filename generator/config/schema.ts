@@ -88,7 +88,7 @@ export const hardwareSchema = z
     attnCores: int(1, 256).optional().describe("Physical attention cores (default: one per head)."),
     expertCores: int(1, 64).optional().describe("Physical expert cores (default: min(experts, 4)); experts beyond are time-multiplexed."),
     macroMinBits: int(0, 1 << 24).default(4096).describe("Logical memories below this many bits are flip-flops, not SRAM macros (ORFS SYNTH_MEMORY_MAX_BITS)."),
-    clockMHz: z.number().positive().max(5000).default(500).describe("Target clock for PPA estimates."),
+    clockMHz: z.number().positive().max(5000).optional().describe("Clock target of synthesis and timing, MHz (default: the cell library's, 100 MHz for OSU018; st3d synth / timing)."),
   })
   .prefault({});
 export type HardwareConfig = z.infer<typeof hardwareSchema>;

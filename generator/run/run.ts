@@ -15,6 +15,9 @@ import { serializeNpy } from "../util/npy.ts";
 import { buildSim, runSim, type Built, type Sim } from "../sim/harness.ts";
 import { decodeReads, hostProgram } from "./host.ts";
 import type { Accelerator } from "../top/accelerator.ts";
+import { designFor, synthConfig, type PhysicalOptions } from "../physical/design.ts";
+import { activityDefines, activityMonitor, parseActivity } from "../physical/activity.ts";
+import { gateLevelFiles } from "../physical/gatelevel.ts";
 import type { GeneratedFile } from "../core/files.ts";
 import { REPO_ROOT } from "../core/paths.ts";
 
@@ -36,6 +39,10 @@ export interface RunOptions {
   golden?: boolean;
   /** build/cache folder (default build/run) */
   workDir?: string;
+  /** simulate the mapped gate-level netlist instead of the RTL (generator/physical/gatelevel.ts) */
+  netlist?: boolean;
+  /** cell library and synthesis options of --netlist (and of auto/logic-on-logic partitioning) */
+  physical?: PhysicalOptions;
   log?: (msg: string) => void;
 }
 
@@ -100,18 +107,22 @@ function lanesOf(r: Resolved): number {
   return r.hw.linearLanes + r.E + r.hw.expertCores * r.hw.linearLanes;
 }
 
-export function tbFiles(d: Design, view: View): { files: GeneratedFile[]; tb: string; top: string } {
+export function tbFiles(d: Design, view: View, designFiles?: GeneratedFile[]): { files: GeneratedFile[]; tb: string; top: string } {
   const acc = d.acc;
   const top = view === "2d" ? acc.top : `${d.r.name}_3d`;
   if (!d.files.some((f) => f.path === `${top}.v`)) throw new RunError(`view ${view}: the design has no ${top} (generate with integration.mode other than 2d for a 3D view)`);
   const tbModule = hostTbModule(d.r.name);
   const tb: GeneratedFile = renderHostTb(d.r, top, tbModule, `${tbModule}.v`);
-  return { files: [...d.files.filter((f) => (f.kind === "rtl" || f.kind === "sim") && f.path.endsWith(".v")), tb], tb: tbModule, top };
+  // activity counters for the power model (compiled in by the ST3D_ACTIVITY define, generator/physical/activity.ts)
+  const assign = d.threeD?.assign;
+  const monitor = activityMonitor(d.r, acc.netlist, tbModule, view === "3d" && assign ? (i) => assign.get(i)! : null);
+  const sources = designFiles ?? d.files.filter((f) => (f.kind === "rtl" || f.kind === "sim") && f.path.endsWith(".v"));
+  return { files: [...sources, monitor, tb], tb: tbModule, top };
 }
 
 /** Build (or reuse) the simulation binary of a design's view. */
-export async function buildRunSim(d: Design, sim: Sim, view: View, workDir: string, log: (m: string) => void): Promise<Built> {
-  const { files, tb } = tbFiles(d, view);
+export async function buildRunSim(d: Design, sim: Sim, view: View, workDir: string, log: (m: string) => void, designFiles?: GeneratedFile[]): Promise<Built> {
+  const { files, tb } = tbFiles(d, view, designFiles);
   const h = crypto.createHash("sha256");
   for (const f of files) h.update(f.path).update(f.content);
   const key = h.digest("hex").slice(0, 16);
@@ -136,6 +147,7 @@ export async function buildRunSim(d: Design, sim: Sim, view: View, workDir: stri
     files.map((f) => path.join(srcDir, f.path)),
     tb,
     dir,
+    activityDefines(d.r, tb),
   );
   fs.writeFileSync(stamp, JSON.stringify(built));
   log(`built in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
@@ -170,9 +182,10 @@ export async function st3dRun(r: Resolved, opts: RunOptions): Promise<RunSummary
     return { output: g.out, json };
   }
   const sim = opts.sim ?? "verilator";
-  const d = buildDesign(r);
+  const d = await designFor(r, { ...opts.physical, progressLabel: "run: synth" });
   const workDir = path.resolve(opts.workDir ?? path.join(REPO_ROOT, "build", "run"));
-  const built = await buildRunSim(d, sim, view, workDir, log);
+  const gl = opts.netlist ? await gateLevelFiles(r, d, view, sim, synthConfig(r, { ...opts.physical, progressLabel: "run: synth" })) : undefined;
+  const built = await buildRunSim(d, sim, view, workDir, log, gl);
   const prog = hostProgram(d.acc, model, U0);
   const runDir = fs.mkdtempSync(path.join(built.workDir, "run-"));
   try {
@@ -212,6 +225,8 @@ export async function st3dRun(r: Resolved, opts: RunOptions): Promise<RunSummary
       hostWrites: prog.writes,
       simulatedCycles: simCycles,
       wallSeconds: seconds,
+      netlist: opts.netlist ? { cells: gl!.find((f) => f.path.startsWith("netlist/cells_"))!.path.replace(/^netlist\/cells_|\.v$/g, ""), library: synthConfig(r, opts.physical).lib.name } : null,
+      activity: parseActivity(res.output),
     };
     finish(r, opts.out, dec.out, json);
     return { output: dec.out, json };
