@@ -97,8 +97,17 @@ function line(xs: number[], ys: number[]): { a: number; b: number } {
   return { a: my - b * mx, b };
 }
 
-/** Rent exponent of a hypergraph by recursive bisection (deterministic). */
-export function measureRent(g: Csr, external: Uint8Array, opts: { seed?: number; minGates?: number; allLevels?: boolean } = {}): RentFit {
+/**
+ * Rent exponent of a hypergraph by recursive bisection (deterministic).  Asynchronous: it
+ * yields to the event loop every ~100 ms so that progress heartbeats keep firing on big modules.
+ */
+export async function measureRent(g: Csr, external: Uint8Array, opts: { seed?: number; minGates?: number; maxFraction?: number; allLevels?: boolean; epsilon?: number } = {}): Promise<RentFit> {
+  let lastYield = Date.now();
+  const breathe = async () => {
+    if (Date.now() - lastYield < 100) return;
+    await new Promise((res) => setImmediate(res));
+    lastYield = Date.now();
+  };
   const inc = incidence(g);
   const nNets = g.netStart.length - 1;
   const pins = g.netStart[nNets];
@@ -139,7 +148,8 @@ export function measureRent(g: Csr, external: Uint8Array, opts: { seed?: number;
     const nextBlocks: Int32Array[] = [];
     for (const b of blocks) {
       if (b.length < stopBelow) continue;
-      const { side } = bisect(g, inc, b, { seed: seed + level });
+      await breathe();
+      const { side } = bisect(g, inc, b, { seed: seed + level, epsilon: opts.epsilon });
       const a0: number[] = [];
       const a1: number[] = [];
       b.forEach((v, i) => (side[i] ? a1 : a0).push(v));
@@ -169,7 +179,7 @@ export function measureRent(g: Csr, external: Uint8Array, opts: { seed?: number;
     }
     level++;
   }
-  const maxG = g.vertices / 8;
+  const maxG = g.vertices * (opts.maxFraction ?? 1 / 8);
   const fit = levels.filter((l) => l.meanGates >= minG && l.meanGates <= maxG && l.meanTerminals > 0);
   if (fit.length < 2) return { p: NaN, t: NaN, fitLevels: fit.map((l) => l.level), levels, cells: g.vertices, nets: nNets, pins, measured: false };
   const { a, b } = line(
