@@ -68,20 +68,23 @@ export const RENT_BISECTION_EPSILON: Constant = {
 
 export interface PublishedRange {
   metric: string;
-  /** st3d key of the 3D/2D ratio it compares with */
-  key: "footprint" | "power" | "memLatency" | "wirelength" | "feff" | "energy";
+  /** st3d key of the 3D/2D change it compares with */
+  key: "footprint" | "power" | "memLatency" | "wirelength" | "feff" | "fmax" | "energy";
   /** 3D vs 2D change, fraction (−0.41 = −41 %) */
   lo: number;
   hi: number;
+  /** how the range is written when it is not a plain interval (e.g. "higher") */
+  text?: string;
   source: string;
 }
 
 export const PUBLISHED: readonly PublishedRange[] = [
-  { metric: "footprint", key: "footprint", lo: -0.41, hi: -0.39, source: "Xu et al., arXiv 2412.05540 (2D vs two-tier F2F 3D, summary in docs/REPORT.md)" },
-  { metric: "power (MoE design)", key: "power", lo: -0.144, hi: -0.144, source: "Xu et al., arXiv 2412.05540" },
-  { metric: "memory-access latency", key: "memLatency", lo: -0.3, hi: -0.15, source: "Xu et al., arXiv 2412.05540" },
-  { metric: "wirelength", key: "wirelength", lo: -0.25, hi: -0.1, source: "two-tier F2F range of issue #15; Open3DBench (memory-on-logic, NanGate45) reports −20…−24 %" },
-  { metric: "effective frequency", key: "feff", lo: 0.06, hi: 0.07, source: "'higher effective frequency' (arXiv 2412.05540); +6…7 % fmax in the sister paper arXiv 2411.07397" },
+  { metric: "footprint", key: "footprint", lo: -0.41, hi: -0.39, source: "Xu et al., arXiv 2412.05540: area -39...41 % (2D vs two-tier F2F 3D; via docs/REPORT.md)" },
+  { metric: "power (MoE design)", key: "power", lo: -0.144, hi: -0.144, source: "Xu et al., arXiv 2412.05540: power -14.4 % for the MoE design" },
+  { metric: "memory-access latency", key: "memLatency", lo: -0.3, hi: -0.15, source: "Xu et al., arXiv 2412.05540: memory-access latency -15...30 %" },
+  { metric: "wirelength", key: "wirelength", lo: -0.25, hi: -0.1, source: "two-tier F2F range named in issue #15; Open3DBench (memory-on-logic, NanGate45) reports -20...-24 %" },
+  { metric: "effective frequency", key: "feff", lo: 1e-9, hi: 1, text: "higher (> 0 %)", source: "Xu et al., arXiv 2412.05540: 'higher effective frequency', f_eff = 1/(T_clk - WNS)" },
+  { metric: "fmax", key: "fmax", lo: 0.06, hi: 0.07, source: "sister paper, arXiv 2411.07397 (ICCAD 2024): +6...7 % fmax" },
 ];
 
 // ---------------------------------------------------------------- figures read from the library

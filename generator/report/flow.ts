@@ -27,7 +27,7 @@ import { progress, withProgress } from "../progress/progress.ts";
 import { designFor, synthConfig, type PhysicalOptions } from "../physical/design.ts";
 import { flatView, macroModels, synthModules, type ModuleSynth, type SynthConfig } from "../physical/synth.ts";
 import { clockBits, type YModule } from "../physical/netlist.ts";
-import { BOND_RC, interInstanceParasitics } from "../physical/parasitics.ts";
+import { BOND_RC, interInstanceParasitics, type WireNet } from "../physical/parasitics.ts";
 import { IO_PCT, runSta, type StaResult } from "../physical/sta.ts";
 import { energyPerInference } from "../physical/power.ts";
 import type { Activity } from "../physical/activity.ts";
@@ -35,7 +35,8 @@ import { sramModelConstants } from "../blocks/memory/sramModel.ts";
 import { bondBudget } from "../partition/partition.ts";
 import { REPO_ROOT, ST3D_VERSION } from "../core/paths.ts";
 import { toolVersions } from "../toolchain/tools.ts";
-import { floorplanView, distanceSource, type ViewFloorplan } from "./floorplan.ts";
+import { floorplanView, distanceSource, type Block, type ViewFloorplan } from "./floorplan.ts";
+import { defaultJobs, runPool } from "../physical/pool.ts";
 import { measureRent, moduleHypergraph, type RentFit } from "./rent.ts";
 import { blockWires, interNets, viewWire, type BlockWire, type ViewWire } from "./wirelength.ts";
 import { memoryPaths, pathLatencies, wireDelayModel, type MemPath, type WireDelayModel } from "./latency.ts";
@@ -223,7 +224,7 @@ async function activityRun(r: Resolved, opts: ReportOptions, t: Timings): Promis
 }
 
 /** Rent fits of the mapped modules (cached by the mapped netlist). */
-async function rentFits(mods: ReadonlyMap<string, ModuleSynth>, modules: readonly string[], cfg: SynthConfig, opts: ReportOptions, t: Timings): Promise<Map<string, RentFit>> {
+export async function rentFits(mods: ReadonlyMap<string, ModuleSynth>, modules: readonly string[], cfg: SynthConfig, opts: ReportOptions, t: Timings): Promise<Map<string, RentFit>> {
   const out = new Map<string, RentFit>();
   const p = progress("report: Rent exponents", { total: modules.length, unit: "modules" });
   let hits = 0;
@@ -256,12 +257,36 @@ async function rentFits(mods: ReadonlyMap<string, ModuleSynth>, modules: readonl
   return out;
 }
 
-/** OpenSTA of one view, cached by the netlist, libraries, period and SPEF. */
-async function cachedSta(top: string, fv: { verilog: string; extraLibs: string[] }, cfg: SynthConfig, periodNs: number, spef: string, threeD: boolean, power: boolean, opts: ReportOptions): Promise<{ sta: StaResult; hit: boolean }> {
+/**
+ * The inter-instance parasitics of a view (SPEF + per-net summary), cached by the flat netlist
+ * (its cache entry's key names its content), the floorplan, the tiers and the wire R/C.
+ */
+async function cachedParasitics(top: string, fv: { json: string }, nl: Design["acc"]["netlist"], fp: ViewFloorplan, tierOf: ((i: string) => Tier) | null, cfg: SynthConfig, opts: ReportOptions): Promise<{ spefFile: string; spefSha: string; nets: WireNet[]; bits: number; hit: boolean }> {
+  const lib = cfg.lib;
+  const flatKey = path.basename(path.dirname(fv.json));
+  const place = [...fp.place.values()].map((b) => [b.inst, b.tier, b.x, b.y, b.w, b.h]);
+  const key = cacheKey("report-par-1", flatKey, lib.hash, JSON.stringify(lib.wire), JSON.stringify(BOND_RC), top, JSON.stringify(place), JSON.stringify(nl.instances.map((i) => [i.name, tierOf ? tierOf(i.name) : "bottom"])));
+  const e = await cached<{ spefSha: string; nets: WireNet[]; bits: number }>(
+    "report-par",
+    key,
+    async (dir) => {
+      const flat = JSON.parse(fs.readFileSync(fv.json, "utf8")).modules[top];
+      const par = interInstanceParasitics(lib, top, flat, nl, distanceSource(fp), tierOf, lib.wire!);
+      fs.writeFileSync(path.join(dir, `${top}.spef`), par.spef);
+      return { spefSha: crypto.createHash("sha256").update(par.spef).digest("hex"), nets: par.nets, bits: par.bits };
+    },
+    opts.cache,
+  );
+  return { spefFile: path.join(e.dir, `${top}.spef`), ...e.value, hit: e.hit };
+}
+
+/** OpenSTA of one view, cached by the flat netlist (and its macro libraries), the period and the SPEF. */
+async function cachedSta(top: string, fv: { json: string; verilog: string; extraLibs: string[] }, cfg: SynthConfig, periodNs: number, par: { spefFile: string; spefSha: string }, threeD: boolean, power: boolean, opts: ReportOptions): Promise<{ sta: StaResult; hit: boolean }> {
   const { run } = await import("../toolchain/tools.ts");
   const ver = (await run("sta", ["-version"])).output.trim();
-  const key = cacheKey("report-sta-2", ver, cfg.lib.hash, top, String(periodNs), String(threeD), String(power), fs.readFileSync(fv.verilog), ...fv.extraLibs.map((l) => fs.readFileSync(l)), spef);
-  const e = await cached<StaResult>("report-sta", key, async (dir) => runSta({ top, lib: cfg.lib, netlist: fv.verilog, extraLibs: fv.extraLibs, periodNs, spef, threeD, power, dir: path.join(dir, "sta") }), opts.cache);
+  const flatKey = path.basename(path.dirname(fv.json));
+  const key = cacheKey("report-sta-3", ver, cfg.lib.hash, top, String(periodNs), String(threeD), String(power), flatKey, par.spefSha);
+  const e = await cached<StaResult>("report-sta", key, async (dir) => runSta({ top, lib: cfg.lib, netlist: fv.verilog, extraLibs: fv.extraLibs, periodNs, spef: fs.readFileSync(par.spefFile, "utf8"), threeD, power, dir: path.join(dir, "sta") }), opts.cache);
   return { sta: e.value, hit: e.hit };
 }
 
@@ -292,7 +317,9 @@ export async function report(r: Resolved, opts: ReportOptions = {}): Promise<Rep
   const lib = cfg.lib;
   if (!lib.wire) throw new Error(`no wire R/C: pass --lef with the routing layers of ${lib.name} (the per-um resistance and capacitance come from its LAYER RESISTANCE/CAPACITANCE)`);
   const periodNs = 1000 / cfg.clockMHz;
-  const run = await activityRun(r, opts, t);
+  // the simulation runs while the views are synthesized and timed
+  const runP = activityRun(r, opts, t);
+  runP.catch(() => {}); // awaited below; a failure is reported there
 
   const designs: Partial<Record<ViewId, Design>> = {};
   const floorplans: Partial<Record<ViewId, ViewFloorplan>> = {};
@@ -303,8 +330,10 @@ export async function report(r: Resolved, opts: ReportOptions = {}): Promise<Rep
   let blockWire: BlockWire[] = [];
   let allMods = new Map<string, ModuleSynth>();
   let paths2d: MemPath[] = [];
-  let power2d: Pick<StaResult, "power0" | "power1"> | null = null;
 
+  // 1. per view: the design, its modules, the floorplan, the wires, the flat netlist and its parasitics
+  type Prep = { d: Design; mods: Map<string, ModuleSynth>; fp: ViewFloorplan; wire: ViewWire; tierOf: (i: string) => Tier; top: string; fv: Awaited<ReturnType<typeof flatView>>; par: Awaited<ReturnType<typeof cachedParasitics>>; blocks: Block[] };
+  const prep: Partial<Record<ViewId, Prep>> = {};
   for (const v of views) {
     const rv = viewResolved(r, v);
     const tv = Date.now();
@@ -321,7 +350,7 @@ export async function report(r: Resolved, opts: ReportOptions = {}): Promise<Rep
     }
     const assign = d.threeD?.assign;
     const tierOf = (inst: string): Tier => (v === "2d" ? "bottom" : assign!.get(inst)!);
-    const blocks = nl.instances.map((i) => {
+    const blocks: Block[] = nl.instances.map((i) => {
       const m = mods.get(i.module)!;
       return { inst: i.name, kind: i.kind, tier: tierOf(i.name), cellAreaUm2: m.stdCellAreaUm2, macroAreaUm2: m.macroAreaUm2 };
     });
@@ -329,19 +358,36 @@ export async function report(r: Resolved, opts: ReportOptions = {}): Promise<Rep
     floorplans[v] = fp;
     const wire: ViewWire = viewWire(fp, blockWire, interNets(nl, fp));
     const top = v === "2d" ? d.acc.top : `${r.name}_3d`;
-    const staRes = await withProgress(`report ${v}: timing`, async (p) => {
-      p.log(`flattening ${top}, OpenSTA with the floorplan's inter-instance wires ...`);
-      const fv = await flatView(top, mods, cfg);
-      const flat = JSON.parse(fs.readFileSync(fv.json, "utf8")).modules[top];
-      const par = interInstanceParasitics(lib, top, flat, nl, distanceSource(fp), v === "2d" ? null : tierOf, lib.wire!);
-      // logic power per block: once, on the 2D netlist (the blocks' cells are the same in every view)
-      const s = await cachedSta(top, fv, cfg, periodNs, par.spef, v !== "2d", v === "2d", opts);
-      p.done(`${v}: fmax ${s.sta.fmaxMHz.toFixed(1)} MHz, WNS ${s.sta.wnsNs.toFixed(3)} ns${s.hit ? " (cached)" : ""}`);
-      return { ...s, par };
+    const fv = await withProgress(`report ${v}: wires`, async (p) => {
+      p.log(`flattening ${top}, inter-instance wires of the floorplan as a SPEF ...`);
+      return flatView(top, mods, cfg);
     });
+    const par = await cachedParasitics(top, fv, nl, fp, v === "2d" ? null : tierOf, cfg, opts);
+    prep[v] = { d, mods, fp, wire, tierOf, top, fv, par, blocks };
+    t.steps[`prepare ${v}`] = (Date.now() - tv) / 1000;
+  }
+  // 2. OpenSTA of every view, as many at once as the machine has cores; logic power per block
+  //    once, on the 2D netlist (the blocks' cells are the same in every view)
+  const ts = Date.now();
+  const stas = await runPool([...views], opts.jobs ?? defaultJobs(), (v) =>
+    withProgress(`report ${v}: timing`, async (p) => {
+      const x = prep[v]!;
+      p.log(`OpenSTA on ${x.top} (${x.fv.cells} cells) with the floorplan's wires ...`);
+      const s = await cachedSta(x.top, x.fv, cfg, periodNs, x.par, v !== "2d", v === "2d", opts);
+      p.done(`${v}: fmax ${s.sta.fmaxMHz.toFixed(1)} MHz, WNS ${s.sta.wnsNs.toFixed(3)} ns${s.hit ? " (cached)" : ""}`);
+      return s;
+    }),
+  );
+  t.steps.timing = (Date.now() - ts) / 1000;
+  const run = await runP;
+  const power2d = stas[views.indexOf("2d")].sta;
+  // 3. per view: energy, memory latency, the figures
+  for (const v of views) {
+    const { d, mods, fp, wire, tierOf, par, blocks } = prep[v]!;
+    const nl = d.acc.netlist;
+    const staRes = { ...stas[views.indexOf(v)], par };
     t.cache[`sta ${v}`] = staRes.hit;
-    const sta: StaResult = v === "2d" ? staRes.sta : { ...staRes.sta, power0: power2d!.power0, power1: power2d!.power1 };
-    if (v === "2d") power2d = { power0: sta.power0, power1: sta.power1 };
+    const sta: StaResult = v === "2d" ? staRes.sta : { ...staRes.sta, power0: power2d.power0, power1: power2d.power1 };
     const e0 = energyPerInference({ lib, nl, mods, sta, activity: run.activity, wires: staRes.par.nets, synapticOps: run.model.synapticOps });
     const intra = intraWireEnergyPj(blockWire, new Map(e0.blocks.map((b) => [b.block, b.activity])), e0.cycles, lib.wire.cFfPerUm, lib.voltage);
     const totalPj = e0.totalPj + intra.totalPj;
@@ -366,7 +412,7 @@ export async function report(r: Resolved, opts: ReportOptions = {}): Promise<Rep
       macroAreaUm2: rd(macroArea, 1),
       wirelengthUm: rd(wire.totalUm, 1),
       bonds: bondMapBonds,
-      bondBudget: v === "2d" ? 0 : bondBudget(rv, fp.footprintUm2),
+      bondBudget: v === "2d" ? 0 : bondBudget(d.r, fp.footprintUm2),
       fmaxMHz: rd(sta.fmaxMHz, 3),
       feffMHz: rd(sta.fEffMHz, 3),
       memLatencyPs: meanPs === null ? null : rd(meanPs, 2),
@@ -413,7 +459,6 @@ export async function report(r: Resolved, opts: ReportOptions = {}): Promise<Rep
         paths: paths.map((x) => ({ ...x, clkToQPs: rd(x.clkToQPs, 2), lengthUm: rd(x.lengthUm, 2), wirePs: rd(x.wirePs, 2), bondPs: rd(x.bondPs, 3), totalPs: rd(x.totalPs, 2), cycles: rd(x.cycles, 4) })),
       },
     };
-    t.steps[`view ${v}`] = (Date.now() - tv) / 1000;
   }
 
   const base = details["2d"]!;

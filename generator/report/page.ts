@@ -56,13 +56,13 @@ function summary(j: ReportJson): string {
 function published(j: ReportJson): string {
   const vs = viewsOf(j).filter((v) => v !== "2d") as Exclude<ViewId, "2d">[];
   const rows: Cell[][] = j.published.map((p) => {
-    const range = p.lo === p.hi ? pct(p.lo) : `${pct(p.lo)} … ${pct(p.hi)}`;
+    const range = p.text ?? (p.lo === p.hi ? pct(p.lo) : `${pct(p.lo)} … ${pct(p.hi)}`);
     return [
       p.metric,
       range,
       ...vs.map((v) => {
         const c = j.comparison[v];
-        const x = c ? (p.key === "memLatency" ? c.memLatency : (c[p.key as keyof typeof c] as number | null)) : null;
+        const x = c ? (c[p.key as keyof typeof c] as number | null) : null;
         if (x === null || x === undefined) return "–";
         const inside = x >= Math.min(p.lo, p.hi) - 1e-9 && x <= Math.max(p.lo, p.hi) + 1e-9;
         return { text: `${pct(x)} (${inside ? "inside" : x < Math.min(p.lo, p.hi) ? "below" : "above"})`, cls: inside ? "good" : "bad" };
@@ -77,9 +77,10 @@ function areaByDie(j: ReportJson): string {
   const vs = viewsOf(j);
   const cats: string[] = [];
   const dieKeys: { v: ViewId; die: string }[] = [];
+  const short: Record<ViewId, string> = { "2d": "2d", "memory-on-logic": "MoL", "logic-on-logic": "LoL", auto: "auto" };
   for (const v of vs)
     for (const d of j.views[v]!.dies) {
-      cats.push(v === "2d" ? "2d" : `${v} ${d.name}`);
+      cats.push(v === "2d" ? "2d" : `${short[v]} ${d.name === "bottom" ? "bot" : "top"}`);
       dieKeys.push({ v, die: d.name });
     }
   const blocks = j.blocks.map((b) => b.inst);
@@ -92,7 +93,7 @@ function areaByDie(j: ReportJson): string {
   }));
   const chart = barChart({ title: "Area of every die by block (cells / utilization + macros)", categories: cats, series, unit: "mm²", stacked: true, width: 900, height: 380 });
   const rows: Cell[][] = j.blocks.map((b) => [b.inst, b.module, b.kind, b.cells, Number((b.cellAreaUm2 / 1e6).toFixed(5)), Number((b.macroAreaUm2 / 1e6).toFixed(5)), ...vs.filter((v) => v !== "2d").map((v) => j.views[v]!.tiers[b.inst])]);
-  return `<div class="charts" id="area-chart">${chart}</div>` + table(["instance", "module", "kind", "cells", "cell area mm²", "macro area mm²", ...vs.filter((v) => v !== "2d").map((v) => `tier (${v})`)], rows);
+  return `<div class="charts" id="area-chart">${chart}</div><p class="note">MoL = memory-on-logic, LoL = logic-on-logic; bot / top = bottom / top die. Each block is one segment of exactly one die per view.</p>` + table(["instance", "module", "kind", "cells", "cell area mm²", "macro area mm²", ...vs.filter((v) => v !== "2d").map((v) => `tier (${v})`)], rows);
 }
 
 function floorplans(j: ReportJson): string {
