@@ -16,6 +16,7 @@ import { areasFromSynth, type AreaEstimate, type FlatNetlist } from "../partitio
 import { loadLibrary, type CellLibrary, type LibraryOptions } from "./library.ts";
 import { flatView, synthModules, type ModuleSynth, type SynthConfig } from "./synth.ts";
 import type { CacheOptions } from "../cache/cache.ts";
+import { inWorker } from "./worker.ts";
 
 export interface PhysicalOptions extends LibraryOptions {
   /** clock target, MHz (default: hardware.clockMHz, else the library's default) */
@@ -38,16 +39,20 @@ export function synthConfig(r: Resolved, opts: PhysicalOptions = {}): SynthConfi
   return { lib, clockMHz: c.mhz, clockSource: c.source, jobs: opts.jobs, cache: opts.cache, progressLabel: opts.progressLabel };
 }
 
-/** Flat mapped netlist of a top as partition.txt wants it. */
+/** Flat mapped netlist of a top as partition.txt wants it (read in a worker: it can be large). */
 export async function flatNetlist(top: string, mods: ReadonlyMap<string, ModuleSynth>, cfg: SynthConfig, keepVerilog: boolean): Promise<FlatNetlist> {
   const f = await flatView(top, mods, cfg);
-  const json = JSON.parse(fs.readFileSync(f.json, "utf8")).modules[top];
+  return inWorker<FlatNetlist>(import.meta.url, "flatNetlistJob", { top, verilog: f.verilog, json: f.json, keepVerilog });
+}
+
+/** Worker: the cell list (every instance of the written netlist, the top's tie cells too) and ports of a flat view. */
+export async function flatNetlistJob(a: { top: string; verilog: string; json: string; keepVerilog: boolean }): Promise<FlatNetlist> {
   const { instancesOfVerilog } = await import("./netlist.ts");
-  const verilog = fs.readFileSync(f.verilog, "utf8");
-  // every instance of the written netlist (the top's tie cells too), as Pin-3D reads it
+  const verilog = fs.readFileSync(a.verilog, "utf8");
   const cells = instancesOfVerilog(verilog).map((c) => ({ name: c.name.startsWith("\\") ? c.name.slice(1) : c.name, type: c.type }));
+  const json = JSON.parse(fs.readFileSync(a.json, "utf8")).modules[a.top];
   const ports = Object.entries(json.ports as Record<string, { direction: string; bits: unknown[] }>).map(([name, p]) => ({ name, direction: p.direction, width: p.bits.length }));
-  return { top, cells, ports, verilog: keepVerilog ? verilog : undefined };
+  return { top: a.top, cells, ports, verilog: a.keepVerilog ? verilog : undefined };
 }
 
 /** Synthesize the modules of a netlist's instances (+ its top) and return the areas and the synthesis results. */

@@ -17,7 +17,8 @@ import { abcScript, flatView, macroModels, synthModules, SYNTH_SCRIPT_VERSION, t
 import { MAX_FANOUT, type CellLibrary } from "./library.ts";
 import { sramModelConstants } from "../blocks/memory/sramModel.ts";
 import { floorplanDistances, shelfFloorplan, type DistanceSource, type Floorplan } from "./floorplan.ts";
-import { BOND_RC, interInstanceParasitics, type Parasitics } from "./parasitics.ts";
+import { BOND_RC, branchTable, type Parasitics } from "./parasitics.ts";
+import { inWorker } from "./worker.ts";
 import { IO_PCT, runSta, type StaResult } from "./sta.ts";
 import { energyPerInference, type EnergyReport } from "./power.ts";
 import type { Activity } from "./activity.ts";
@@ -147,15 +148,26 @@ export async function physicalFlow(r: Resolved, opts: FlowOptions): Promise<Phys
       await withProgress(`timing ${v}`, async (p) => {
         p.log(`flattening ${top} over the mapped modules, OpenSTA with the inter-instance wires ...`);
         const fv = await flatView(top, mods, cfg);
-        const flat = JSON.parse(fs.readFileSync(fv.json, "utf8")).modules[top];
         const fp = shelfFloorplan(
           rows.map((x) => ({ name: x.inst, areaUm2: x.areaUm2 })),
           (i) => tierOf(i),
         );
         const dist = opts.distances ? opts.distances(v, fp) : floorplanDistances(fp);
         if (!lib.wire) throw new Error(`no wire R/C: pass --lef with the routing layers of ${lib.name} (the per-um resistance and capacitance come from its LAYER RESISTANCE/CAPACITANCE)`);
-        const par = interInstanceParasitics(lib, top, flat, nl, dist, v === "2d" ? null : tierOf, lib.wire);
-        const sta = await runSta({ top, lib, netlist: fv.verilog, extraLibs: fv.extraLibs, periodNs: 1000 / cfg.clockMHz, spef: par.spef, threeD: v === "3d", dir: path.join(opts.out, v) });
+        fs.mkdirSync(path.join(opts.out, v), { recursive: true });
+        const spefFile = path.resolve(opts.out, v, `${top}.spef`);
+        const par = await inWorker<Omit<Parasitics, "spef">>(new URL("./parasitics.ts", import.meta.url).href, "parasiticsJob", {
+          libOptions: lib.options,
+          top,
+          flatJson: fv.json,
+          nl,
+          branches: branchTable(nl, dist),
+          distances: dist.describe(),
+          tierOf: v === "2d" ? null : Object.fromEntries(nl.instances.map((i) => [i.name, tierOf(i.name)])),
+          wire: lib.wire,
+          spefFile,
+        });
+        const sta = await runSta({ top, lib, netlist: fv.verilog, extraLibs: fv.extraLibs, periodNs: 1000 / cfg.clockMHz, spefFile, threeD: v === "3d", dir: path.join(opts.out, v) });
         rep.timing = {
           periodNs: sta.periodNs,
           worstSlackNs: r4(sta.worstSlackNs),

@@ -45,6 +45,8 @@ export interface WireRc {
 }
 
 export interface CellLibrary {
+  /** what loadLibrary was called with (workers reload the library from it) */
+  options: LibraryOptions;
   name: string;
   liberty: string;
   lef?: string;
@@ -155,6 +157,7 @@ export function loadLibrary(opts: LibraryOptions = {}): CellLibrary {
   const wire = lef ? lefWireRc(lef, opts.wireLayer) : undefined;
   const hashFiles = [lef, cellModels].filter(Boolean).map((x) => crypto.createHash("sha256").update(fs.readFileSync(x!)).digest("hex").slice(0, 16));
   const out: CellLibrary = {
+    options: { ...opts },
     name: lib.name,
     liberty,
     lef,

@@ -12,8 +12,9 @@
  */
 import type { Netlist, Tier } from "../top/netlist.ts";
 import { CHIP, netInfo } from "../top/netlist.ts";
-import type { CellLibrary, WireRc } from "./library.ts";
-import type { DistanceSource } from "./floorplan.ts";
+import { loadLibrary, type CellLibrary, type LibraryOptions, type WireRc } from "./library.ts";
+import fs from "node:fs";
+import type { Branch, DistanceSource } from "./floorplan.ts";
 import { emitVerilog, pinDir, spefName, type YModule } from "./netlist.ts";
 import { blockOf } from "./synth.ts";
 
@@ -166,4 +167,36 @@ export function interInstanceParasitics(lib: CellLibrary, top: string, flat: YMo
     }
   }
   return { spef: out.join("\n") + "\n", nets: [...summary.values()], wire, bond: BOND_RC, distances: dist.describe(), bits: bitsWritten, bondBranches };
+}
+
+/** Every (driver, sink) instance pair of the netlist's nets with its branch (the table a worker needs). */
+export function branchTable(nl: Netlist, dist: DistanceSource): Record<string, Branch> {
+  const out: Record<string, Branch> = {};
+  for (const n of netInfo(nl).values()) {
+    if (!n.driver || n.driver.inst === CHIP) continue;
+    for (const s of n.sinks) {
+      const k = `${n.driver.inst}|${s.inst}`;
+      if (s.inst !== n.driver.inst && !(k in out)) out[k] = dist.branch(n.driver.inst, s.inst);
+    }
+  }
+  return out;
+}
+
+/** Worker: the parasitics of a flat view (its JSON file), the SPEF written to `spefFile`. */
+export async function parasiticsJob(a: { libOptions: LibraryOptions; top: string; flatJson: string; nl: Netlist; branches: Record<string, Branch>; distances: string; tierOf: Record<string, Tier> | null; wire: WireRc; spefFile: string }): Promise<Omit<Parasitics, "spef">> {
+  const lib = loadLibrary(a.libOptions);
+  const flat = JSON.parse(fs.readFileSync(a.flatJson, "utf8")).modules[a.top] as YModule;
+  const dist: DistanceSource = {
+    branch: (d, s) => {
+      const b = a.branches[`${d}|${s}`];
+      if (!b) throw new Error(`internal error: no branch ${d} -> ${s}`);
+      return b;
+    },
+    describe: () => a.distances,
+  };
+  const p = interInstanceParasitics(lib, a.top, flat, a.nl, dist, a.tierOf ? (i) => a.tierOf![i] : null, a.wire);
+  fs.writeFileSync(a.spefFile, p.spef);
+  const { spef: _spef, ...rest } = p;
+  void _spef;
+  return rest;
 }

@@ -19,6 +19,7 @@ import { synthModules } from "./synth.ts";
 import { parseActivity, instanceOfPath } from "./activity.ts";
 import type { GeneratedFile } from "../core/files.ts";
 import { run } from "../toolchain/tools.ts";
+import { execa } from "execa";
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), "st3d-phys-"));
 const lib = loadLibrary();
@@ -259,5 +260,22 @@ describe("timing responds to the design", () => {
     const gaps = stamps.slice(1).map((t, i) => t - stamps[i]);
     if (t1 - t0 > 2500) expect(lines.some((l) => /still working/.test(l.s))).toBe(true);
     expect(Math.max(...gaps)).toBeLessThan(1000 + 700);
+  });
+});
+
+describe("st3d synth / timing on bad input", () => {
+  const ST3D = path.resolve("bin/st3d.js");
+  const st3d = (args: string[]) => execa("node", [ST3D, ...args], { reject: false, all: true });
+  it("a missing liberty, a bad --jobs and a missing --activity are one-line errors that say what to do", async () => {
+    const a = await st3d(["synth", "tiny", "--liberty", "/nonexistent/x.lib", "-o", tmp()]);
+    expect(a.exitCode).not.toBe(0);
+    expect(a.all).toMatch(/^st3d: liberty \/nonexistent\/x\.lib not found\. Fix: check the --liberty path/m);
+    const b = await st3d(["synth", "tiny", "-j", "0", "-o", tmp()]);
+    expect(b.exitCode).not.toBe(0);
+    expect(b.all).toMatch(/--jobs must be a positive integer, got '0'/);
+    const c = await st3d(["timing", "tiny", "--activity", "/nonexistent/run.json", "-o", tmp()]);
+    expect(c.exitCode).not.toBe(0);
+    expect(c.all).toMatch(/--activity \/nonexistent\/run\.json: no such file \(write one with 'st3d run -c tiny/);
+    for (const r of [a, b, c]) expect(r.all).not.toMatch(/internal error|at .*\.ts:\d+/);
   });
 });

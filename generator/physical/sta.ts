@@ -144,6 +144,8 @@ export interface StaInputs {
   extraLibs: readonly string[];
   periodNs: number;
   spef?: string;
+  /** or a SPEF already on disk */
+  spefFile?: string;
   threeD: boolean;
   /** where the run's files go (created) */
   dir: string;
@@ -158,7 +160,7 @@ export async function runSta(input: StaInputs): Promise<StaResult> {
   fs.mkdirSync(inp.dir, { recursive: true });
   const sdc = path.join(inp.dir, `${inp.top}.sdc`);
   fs.writeFileSync(sdc, sdcText({ periodNs: inp.periodNs, clock: "clk", lib: inp.lib }));
-  let spefFile: string | undefined;
+  let spefFile: string | undefined = inp.spefFile ? path.resolve(inp.spefFile) : undefined;
   if (inp.spef !== undefined) {
     spefFile = path.join(inp.dir, `${inp.top}.spef`);
     fs.writeFileSync(spefFile, inp.spef);

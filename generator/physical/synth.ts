@@ -27,6 +27,8 @@ import { sramAtNode, type SramAtNode } from "../blocks/memory/sramModel.ts";
 import { MAX_FANOUT, tieLiberty, type CellLibrary } from "./library.ts";
 import { emitVerilog, flattenModule, histogram, normalizePorts, removeClockBuffers, repairFanout, tieConstants, type YDesign, type YModule } from "./netlist.ts";
 import { runPool, defaultJobs } from "./pool.ts";
+import { inWorker } from "./worker.ts";
+import { loadLibrary, type LibraryOptions } from "./library.ts";
 
 /** Version of the Yosys script (the "yosys-map" cache entries). */
 export const SYNTH_SCRIPT_VERSION = "st3d-yosys-1";
@@ -241,9 +243,16 @@ async function mapWithYosys(dir: string, module: string, hier: GeneratedFile[], 
   return { yosysAreaUm2 };
 }
 
+/** Worker entry of buildModule (large modules: the main thread keeps its heartbeat). */
+export async function postProcessJob(a: { dir: string; module: string; rawDir: string; raw: { yosysAreaUm2: number | null }; libOptions: LibraryOptions; top: boolean }): Promise<Stored> {
+  return buildModule(a.dir, a.module, a.rawDir, a.raw, loadLibrary(a.libOptions), a.top);
+}
+
+/** Raw mapped JSON above this size is cleaned up in a worker thread. */
+const WORKER_BYTES = 4 << 20;
+
 /** st3d's part (cache kind "synth"): clean-up of the raw mapped JSON into `<module>.v` and `<module>.json`. */
-async function buildModule(dir: string, module: string, rawDir: string, raw: { yosysAreaUm2: number | null }, cfg: SynthConfig, top: boolean): Promise<Stored> {
-  const lib = cfg.lib;
+async function buildModule(dir: string, module: string, rawDir: string, raw: { yosysAreaUm2: number | null }, lib: CellLibrary, top: boolean): Promise<Stored> {
   const json = JSON.parse(fs.readFileSync(path.join(rawDir, "mapped.json"), "utf8")) as YDesign;
   const m = json.modules[module];
   if (!m) throw new Error(`yosys JSON of ${module}: module missing`);
@@ -314,7 +323,13 @@ export async function synthModules(files: readonly GeneratedFile[], modules: rea
       const rawKey = await moduleKey(module, hier, cfg, top);
       const raw = await cached<{ yosysAreaUm2: number | null }>("yosys-map", rawKey, (dir) => mapWithYosys(dir, module, hier, cfg, top), cfg.cache);
       const key = cacheKey(POST_VERSION, rawKey, cfg.lib.hash, String(MAX_FANOUT));
-      const e = await cached<Stored>("synth", key, (dir) => buildModule(dir, module, raw.dir, raw.value, cfg, top), cfg.cache);
+      const big = fs.statSync(path.join(raw.dir, "mapped.json")).size > WORKER_BYTES;
+      const e = await cached<Stored>(
+        "synth",
+        key,
+        (dir) => (big ? inWorker<Stored>(import.meta.url, "postProcessJob", { dir, module, rawDir: raw.dir, raw: raw.value, libOptions: cfg.lib.options, top }) : buildModule(dir, module, raw.dir, raw.value, cfg.lib, top)),
+        cfg.cache,
+      );
       if (e.hit && raw.hit) hits++;
       const res = toResult(cfg.lib, module, e.dir, e.value, e.hit && raw.hit, (Date.now() - t0) / 1000, top, new Set(index.fileOf.keys()));
       if (res.latches) throw new ToolFailedError("yosys", "", `${module}: ${res.latches} latch cell(s) in the mapped netlist`);
@@ -361,20 +376,26 @@ export async function flatView(top: string, mods: ReadonlyMap<string, ModuleSynt
     async (dir) => {
       for (const [t, s] of [...macroTypes.entries()].sort()) fs.writeFileSync(path.join(dir, `${t}.lib`), macroLiberty(s));
       if (lib.tie.st3d) fs.writeFileSync(path.join(dir, "st3d_tie.lib"), tieLiberty(lib.voltage));
-      const modules = new Map<string, YModule>(used.map((m) => [m.module, JSON.parse(fs.readFileSync(m.json, "utf8")) as YModule]));
-      const m = flattenModule(top, modules);
-      removeClockBuffers(lib, m);
-      normalizePorts(lib, m);
-      tieConstants(lib, m);
-      const em = emitVerilog(lib, top, m);
-      fs.writeFileSync(path.join(dir, `${top}_flat.v`), `// ${top}: flat netlist on ${lib.name} (st3d); do not edit.\n` + em.verilog);
-      fs.writeFileSync(path.join(dir, `${top}_flat.json`), JSON.stringify({ modules: { [top]: m } }));
-      return { cells: Object.values(em.cells).reduce((s, n) => s + n, 0) };
+      return inWorker<{ cells: number }>(import.meta.url, "flatJob", { dir, top, modules: used.map((m) => [m.module, m.json]), libOptions: lib.options });
     },
     cfg.cache,
   );
   const extraLibs = [...[...macroTypes.keys()].sort().map((t) => path.join(e.dir, `${t}.lib`)), ...(lib.tie.st3d ? [path.join(e.dir, "st3d_tie.lib")] : [])];
   return { top, verilog: path.join(e.dir, `${top}_flat.v`), json: path.join(e.dir, `${top}_flat.json`), extraLibs, cells: e.value.cells, hit: e.hit };
+}
+
+/** Worker: flatten `top` over the modules' JSON, clean it, write `<top>_flat.v` and `<top>_flat.json` into `dir`. */
+export async function flatJob(a: { dir: string; top: string; modules: [string, string][]; libOptions: LibraryOptions }): Promise<{ cells: number }> {
+  const lib = loadLibrary(a.libOptions);
+  const modules = new Map<string, YModule>(a.modules.map(([name, file]) => [name, JSON.parse(fs.readFileSync(file, "utf8")) as YModule]));
+  const m = flattenModule(a.top, modules);
+  removeClockBuffers(lib, m);
+  normalizePorts(lib, m);
+  tieConstants(lib, m);
+  const em = emitVerilog(lib, a.top, m);
+  fs.writeFileSync(path.join(a.dir, `${a.top}_flat.v`), `// ${a.top}: flat netlist on ${lib.name} (st3d); do not edit.\n` + em.verilog);
+  fs.writeFileSync(path.join(a.dir, `${a.top}_flat.json`), JSON.stringify({ modules: { [a.top]: m } }));
+  return { cells: Object.values(em.cells).reduce((s, n) => s + n, 0) };
 }
 
 /** Top-level instance of a flat cell name: `u_x._1_` -> `u_x`; in a 3D view `u_tier_top.u_x._1_` -> `u_x`. */
