@@ -108,15 +108,12 @@ export interface DecodedRun {
   perLayer: { block: number; half: "attention" | "moe"; phase: string; cycles: number }[];
 }
 
-export function decodeReads(acc: Accelerator, prog: HostProgram, values: number[]): DecodedRun {
-  if (values.length !== prog.reads.length) throw new Error(`the simulation returned ${values.length} reads, expected ${prog.reads.length}`);
+/**
+ * U[t][n][c] from umem words (word address -> value; null = unknown, e.g. an X written by the
+ * RTL: its channels decode to NaN).
+ */
+export function umemToTensor(acc: Accelerator, words: Map<number, bigint | null>): number[][][] {
   const { r } = acc;
-  const words = new Map<number, bigint>();
-  const regs = new Map<number, number>();
-  prog.reads.forEach((s, i) => {
-    if (s.what === "umem") words.set(s.index, (words.get(s.index) ?? 0n) | (BigInt(values[i] >>> 0) << BigInt(32 * s.field)));
-    else regs.set(s.index, values[i] >>> 0);
-  });
   const b = r.residBits;
   const out: number[][][] = [];
   for (let t = 0; t < r.T; t++) {
@@ -124,10 +121,14 @@ export function decodeReads(acc: Accelerator, prog: HostProgram, values: number[
     for (let n = 0; n < r.N; n++) {
       const row: number[] = new Array(r.D);
       for (let j = 0; j < acc.geom.tilesD; j++) {
-        const w = words.get(umemAddr(acc, t, n, j))!;
+        const w = words.get(umemAddr(acc, t, n, j));
         for (let l = 0; l < acc.geom.P; l++) {
           const c = j * acc.geom.P + l;
           if (c >= r.D) continue;
+          if (w === null || w === undefined) {
+            row[c] = NaN;
+            continue;
+          }
           let v = (w >> BigInt(l * b)) & ((1n << BigInt(b)) - 1n);
           if (v >> BigInt(b - 1)) v -= 1n << BigInt(b);
           row[c] = Number(v);
@@ -137,6 +138,26 @@ export function decodeReads(acc: Accelerator, prog: HostProgram, values: number[
     }
     out.push(rowT);
   }
+  return out;
+}
+
+/** umem words holding U ([T][N][D]), as the host loads them. */
+export function tensorToUmem(acc: Accelerator, U: number[][][]): Map<number, bigint> {
+  const words = new Map<number, bigint>();
+  for (let t = 0; t < acc.r.T; t++) for (let n = 0; n < acc.r.N; n++) for (let j = 0; j < acc.geom.tilesD; j++) words.set(umemAddr(acc, t, n, j), umemWord(acc, U, t, n, j));
+  return words;
+}
+
+export function decodeReads(acc: Accelerator, prog: HostProgram, values: number[]): DecodedRun {
+  if (values.length !== prog.reads.length) throw new Error(`the simulation returned ${values.length} reads, expected ${prog.reads.length}`);
+  const { r } = acc;
+  const words = new Map<number, bigint>();
+  const regs = new Map<number, number>();
+  prog.reads.forEach((s, i) => {
+    if (s.what === "umem") words.set(s.index, (words.get(s.index) ?? 0n) | (BigInt(values[i] >>> 0) << BigInt(32 * s.field)));
+    else regs.set(s.index, values[i] >>> 0);
+  });
+  const out = umemToTensor(acc, words);
   const r64 = (x: number) => (regs.get(x) ?? 0) + (regs.get(x + 1) ?? 0) * 2 ** 32;
   const perLayer: DecodedRun["perLayer"] = [];
   const phases = [...ATTN_PHASES.map((p) => ["attention", p] as const), ...MOE_PHASES.map((p) => ["moe", p] as const)];
