@@ -70,9 +70,9 @@ interface Outcome {
 
 async function run(args: { weights?: string; input?: string; config?: string; out?: string; rtl?: boolean; work?: string }): Promise<Outcome> {
   const argv = ["run", "-c", args.config ?? "tiny", "-w", args.weights ?? path.join(good, "weights"), "-i", args.input ?? path.join(good, "input.npy"), "-o", args.out ?? path.join(tmp("o"), "out")];
-  if (args.rtl) argv.push("--sim", "verilator", "--work", args.work ?? path.join(tmp("w"), "build"));
+  if (args.rtl) argv.push("--sim", "verilator");
   else argv.push("--golden");
-  const res = await execa("node", [ST3D, ...argv], { reject: false });
+  const res = await execa("node", [ST3D, ...argv], { reject: false, env: { ST3D_CACHE: args.work ?? path.join(tmp("w"), "cache") } });
   return { code: res.exitCode ?? -1, stderr: res.stderr, stdout: res.stdout };
 }
 
@@ -105,7 +105,7 @@ beforeAll(async () => {
   expect(ok.code, ok.stderr).toBe(0);
   fs.writeFileSync(path.join(prev, "notes.txt"), "my notes");
   prevSnapshot = snapshot(prev);
-  expect(Object.keys(prevSnapshot)).toEqual(["notes.txt", "output.npy", "run.json"]);
+  expect(Object.keys(prevSnapshot)).toEqual(["notes.txt", "output.npy", "run.json", "st3d-manifest.json"]);
 });
 
 const W = (dir: string, name: string) => path.join(dir, "weights", `${name}.npy`);
@@ -229,13 +229,13 @@ describe("st3d run refuses malformed tensors with one clear line and writes noth
     fs.writeFileSync(f, "precious");
     const res = await run({ out: f });
     expect(res.code).not.toBe(0);
-    expect(res.stderr.trim()).toMatch(/^st3d: output folder .*results exists and is not a folder$/);
+    expect(res.stderr.trim()).toMatch(/^st3d: refusing to write into .*results: it is a file, not a folder; /);
     expect(fs.readFileSync(f, "utf8")).toBe("precious");
   });
 
   it("RTL mode (no --golden): a wrong input shape is refused before building anything", async () => {
     const v = variant((d) => writeNpy(path.join(d, "in_d.npy"), [T, N + 1, D], new Array(T * (N + 1) * D).fill(0), "<i2"));
-    const work = path.join(tmp("w"), "build");
+    const work = path.join(tmp("w"), "cache");
     const out = path.join(tmp("o"), "out");
     const res = await run({ input: path.join(v, "in_d.npy"), rtl: true, work, out });
     expect(res.code).not.toBe(0);

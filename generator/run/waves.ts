@@ -90,16 +90,20 @@ export function parseVcd(text: string): VcdHeader {
   if (timescaleFs === undefined) throw new VcdError("no $timescale");
   if (!vars.length) throw new VcdError("no $var");
   if (stack.length) throw new VcdError("unbalanced $scope");
+  // the body, line by line: "#<time>" lines (identifiers may contain '#': only a line's first token counts)
   let firstTime: number | undefined;
   let lastTime: number | undefined;
-  for (; i < tokens.length; i++)
-    if (tokens[i][0] === "#") {
-      const n = Number(tokens[i].slice(1));
-      if (!Number.isFinite(n)) throw new VcdError(`bad timestamp '${tokens[i]}'`);
-      if (lastTime !== undefined && n < lastTime) throw new VcdError(`timestamps go backwards (${tokens[i]})`);
-      firstTime ??= n;
-      lastTime = n;
-    }
+  const at = text.indexOf("$enddefinitions");
+  const body = text.slice(text.indexOf("$end", at + 15) + 4);
+  for (const raw of body.split("\n")) {
+    const line = raw.trim();
+    if (line[0] !== "#") continue;
+    if (!/^#\d+$/.test(line)) throw new VcdError(`bad timestamp '${line.slice(0, 40)}'`);
+    const n = Number(line.slice(1));
+    if (lastTime !== undefined && n < lastTime) throw new VcdError(`timestamps go backwards (${line})`);
+    firstTime ??= n;
+    lastTime = n;
+  }
   return { timescaleFs, scopes, vars, firstTime, lastTime };
 }
 
