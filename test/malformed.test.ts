@@ -156,6 +156,14 @@ describe("st3d run refuses malformed tensors with one clear line and writes noth
       expectRefused({ weights: path.join(v, "weights") }, "blocks.1.router.bias", W(v, "blocks.1.router.bias"), /missing file/),
       expectRefused({ weights: path.join(u, "weights") }, "blocks.2.q.weight", W(u, "blocks.2.q.weight"), /unexpected tensor/),
       expectRefused({ weights: path.join(u, "nope") }, path.join(u, "nope"), /weights folder does not exist/),
+      expectRefused(
+        { weights: path.join(variant((d) => ["blocks.0.q.bias", "blocks.1.experts.3.fc1.weight", "blocks.1.router.weight"].forEach((t) => fs.rmSync(W(d, t)))), "weights") },
+        /3 of 52 tensors missing in .*weights: blocks\.0\.q\.bias\.npy \[8\], blocks\.1\.router\.weight\.npy \[4,8\], blocks\.1\.experts\.3\.fc1\.weight\.npy \[8,8\]/,
+      ),
+      expectRefused(
+        { weights: path.join(variant((d) => ["blocks.2.q.weight", "blocks.0.experts.4.fc1.bias"].forEach((t) => fs.copyFileSync(W(d, "blocks.0.q.bias"), W(d, t)))), "weights") },
+        /2 unexpected tensors in .*: blocks\.0\.experts\.4\.fc1\.bias, blocks\.2\.q\.weight — the config has blocks=2, experts=4/,
+      ),
       expectRefused({ weights: path.join(u, "input.npy") }, path.join(u, "input.npy"), /not a directory/),
     ]);
   });
