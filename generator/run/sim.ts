@@ -49,8 +49,8 @@ interface EntryValue {
 const shq = (s: string) => (/^[A-Za-z0-9_./+=:,-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
 
 /** The build command of an entry, relative to the entry folder. */
-function buildCommand(sim: Sim, srcs: string[], top: string, waves: WavesFormat | undefined, probes: boolean): { cmd: string; args: string[]; bin: string; after?: string } {
-  const defines: Record<string, number> = {};
+function buildCommand(sim: Sim, srcs: string[], top: string, waves: WavesFormat | undefined, probes: boolean, extra: Record<string, string | number> = {}): { cmd: string; args: string[]; bin: string; after?: string } {
+  const defines: Record<string, string | number> = { ...extra };
   if (probes) defines.ST3D_PROBES = 1;
   if (waves) defines.ST3D_WAVES = 1;
   if (sim === "verilator") {
@@ -68,6 +68,8 @@ export interface BuildOptions {
   log?: (msg: string) => void;
   /** cache root override (tests) */
   root?: string;
+  /** extra `define`s */
+  defines?: Record<string, string | number>;
 }
 
 /** Build (or reuse) a simulation of `top` from `sources` in the st3d cache. */
@@ -78,7 +80,7 @@ export async function buildSimCached(sim: Sim, sources: SimSource[], top: string
   // Icarus writes either format at run time; only Verilator compiles the trace format in
   const wavesBuild = opts.waves ? (sim === "verilator" ? opts.waves : "vcd") : undefined;
   const srcs = sources.map((s) => `src/${s.path}`);
-  const bc = buildCommand(sim, srcs, top, wavesBuild, !!opts.probes);
+  const bc = buildCommand(sim, srcs, top, wavesBuild, !!opts.probes, opts.defines);
   const key = cacheKey("st3d-sim/1", sim, tool, top, JSON.stringify(bc), ...sources.flatMap((s) => [s.path, s.content]));
   const entry = await cached<EntryValue>(
     "sim",
