@@ -41,6 +41,11 @@ export function parseSeed(s: string): number {
   return Number(t);
 }
 
+function parseCount(s: string, what: string): number {
+  if (!/^\s*\d+\s*$/.test(s) || !(Number(s) > 0) || !Number.isSafeInteger(Number(s))) throw new UsageError(`${what} must be a positive integer, got '${s}'`);
+  return Number(s);
+}
+
 /** "from:to", "from:", ":to" or "from" (cycles). */
 export function parseWindowArg(s: string): { from?: number; to?: number } {
   const m = /^\s*(\d*)\s*(?::\s*(\d*)\s*)?$/.exec(s);
@@ -134,13 +139,18 @@ export function buildProgram(): Command {
         const files = m.files.filter((f) => (f.kind === "rtl" || f.kind === "sim") && f.path.endsWith(".v")).map((f) => path.join(dir, f.path));
         const tops = m.tops ?? [];
         let bad = 0;
+        const p = progress("lint", { total: tops.length, unit: "tops" });
         for (const top of tops) {
+          p.set(tops.indexOf(top), `verilator --lint-only -Wall ${top}`);
           const res = await verilatorLint(files, top);
+          p.tick(1, top);
           if (!res.ok) {
             bad++;
+            p.log(`${top}: ${res.warnings.length} warning(s)`);
             console.log(`${top}: ${res.warnings.length} warning(s)\n${res.warnings.join("\n")}`);
           } else console.log(`${top}: clean`);
         }
+        p.done();
         if (bad) throw new ToolFailedError("verilator", "", `lint found warnings in ${bad} of ${tops.length} top(s)`);
         console.log(`lint: ${tops.length} top(s), ${files.length} files, 0 warnings`);
       }),
@@ -177,6 +187,7 @@ export function buildProgram(): Command {
     .addOption(new Option("--waves [format]", "dump a waveform into the output folder: vcd (default) or fst").choices(["vcd", "fst"]).preset("vcd"))
     .option("--waves-window <from:to>", "with --waves: only simulation cycles from..to (either may be left out, e.g. 1200: or :5000; run.json 'startCycle' and perBlock[].startCycle give cycle numbers)")
     .option("--keep", "keep the build, the host command file and a replay script in <out>/debug/")
+    .option("--max-cycles <n>", "stop the simulation as a failure after n clock cycles (default 100000000)")
     .option("--force", FORCE_HELP)
     .action(
       action(
@@ -192,6 +203,7 @@ export function buildProgram(): Command {
           waves?: "vcd" | "fst";
           wavesWindow?: string;
           keep?: boolean;
+          maxCycles?: string;
           force?: boolean;
         }) => {
           const r = loadResolved(opts.config);
@@ -208,6 +220,7 @@ export function buildProgram(): Command {
             waves: opts.waves,
             wavesWindow: opts.wavesWindow !== undefined ? parseWindowArg(opts.wavesWindow) : undefined,
             keep: opts.keep,
+            maxCycles: opts.maxCycles !== undefined ? parseCount(opts.maxCycles, "--max-cycles") : undefined,
             force: opts.force,
             progress: true,
           });

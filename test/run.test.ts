@@ -181,6 +181,25 @@ describe("st3d run --waves / --keep", () => {
     const b = await execa(path.join(dbg, "build.sh"), [], { reject: false, all: true });
     expect(b.exitCode, b.all).toBe(0);
   });
+  it("a simulation that fails (here: --max-cycles) with --keep/--waves leaves run.json, the waves and debug/ to look at", async () => {
+    const out = path.join(tmp("fail"), "o");
+    const res = await st3d(runArgs(out, "--sim", "icarus", "--keep", "--waves", "--max-cycles", "700"));
+    expect(res.exitCode).toBe(1);
+    expect(res.all).toMatch(/the icarus simulation did not finish/);
+    expect(res.all).toMatch(/FAIL .*more than 700 cycles/);
+    expect(res.all).toContain(`are in ${out}`);
+    const j = JSON.parse(fs.readFileSync(path.join(out, "run.json"), "utf8"));
+    expect(j.status).toBe("sim-failed");
+    expect(j.error).toMatch(/more than 700 cycles/);
+    expect(fs.existsSync(path.join(out, "output.npy"))).toBe(false);
+    expect(fs.existsSync(path.join(out, "debug", "replay.sh"))).toBe(true);
+    expect(parseVcd(fs.readFileSync(path.join(out, "waves.vcd"), "utf8")).lastTime!).toBeGreaterThan(cycleTime(690, 1000));
+    // without --keep or --waves: nothing is written
+    const out2 = path.join(tmp("fail"), "o");
+    const res2 = await st3d(runArgs(out2, "--sim", "icarus", "--max-cycles", "700"));
+    expect(res2.exitCode).toBe(1);
+    expect(fs.existsSync(out2)).toBe(false);
+  });
   it("bad window arguments are clear errors", async () => {
     for (const [args, msg] of [
       [["--waves-window", "5:9"], /--waves-window needs --waves/],

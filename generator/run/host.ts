@@ -47,10 +47,34 @@ export function umemAddr(acc: Accelerator, t: number, n: number, j: number): num
 }
 
 export function hostProgram(acc: Accelerator, model: Model, U0: number[][][]): HostProgram {
+  const steps = hostProgramSteps(acc, model, U0);
+  for (;;) {
+    const s = steps.next();
+    if (s.done) return s.value;
+  }
+}
+
+/**
+ * The host program, built in steps (big models have millions of writes): `await` between
+ * steps to keep the event loop (progress heartbeats) alive; `onStep(done, total)` counts words.
+ */
+export async function hostProgramAsync(acc: Accelerator, model: Model, U0: number[][][], onStep?: (done: number, total: number) => void): Promise<HostProgram> {
+  const steps = hostProgramSteps(acc, model, U0);
+  for (;;) {
+    const s = steps.next();
+    if (s.done) return s.value;
+    onStep?.(s.value.done, s.value.total);
+    await new Promise((r) => setImmediate(r));
+  }
+}
+
+function* hostProgramSteps(acc: Accelerator, model: Model, U0: number[][][]): Generator<{ done: number; total: number }, HostProgram> {
   const lines: string[] = [];
   const reads: ReadSlot[] = [];
   let writes = 0;
   const images = memoryImages(acc, model);
+  const total = acc.ctrl.hostMems.reduce((a, h) => a + (images.get(h.mem.module)?.length ?? 0) * h.fields, 0);
+  yield { done: 0, total };
   for (const h of acc.ctrl.hostMems) {
     const img = images.get(h.mem.module);
     if (!img) throw new Error(`internal error: no image for host memory ${h.mem.module}`);
@@ -59,6 +83,7 @@ export function hostProgram(acc: Accelerator, model: Model, U0: number[][][]): H
         lines.push(`1 ${hex8(addrOf(h.region, (w << h.fieldBits) | f))} ${hex8(toField(img[w], f))}`);
         writes++;
       }
+      if (w % 4096 === 4095) yield { done: writes, total };
     }
   }
   const u = acc.ctrl.umem;

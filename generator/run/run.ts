@@ -22,7 +22,7 @@ import { beginOutputDir, checkOutputDir, type OutputStage } from "../output.ts";
 import { progress } from "../progress/progress.ts";
 import { which } from "../toolchain/tools.ts";
 import { tail } from "../toolchain/verilator.ts";
-import { decodeReads, hostProgram } from "./host.ts";
+import { decodeReads, hostProgramAsync } from "./host.ts";
 import { buildSimCached, runSimStreaming, shq, simCommand, type Sim, type SimBuild, type SimSource, type WavesFormat } from "./sim.ts";
 import { checkRun, describeCheck, replayUmemTrace, type CheckReport } from "./check.ts";
 import { cutVcd, GTKWAVE_FIX, vcdToFst } from "./waves.ts";
@@ -52,6 +52,8 @@ export interface RunOptions {
   wavesWindow?: { from?: number; to?: number };
   /** keep the build, the host command file and a replay script in out/debug/ */
   keep?: boolean;
+  /** stop the simulation (as a failure) after this many clock cycles (default 100,000,000) */
+  maxCycles?: number;
   /** compare with the golden model; a string: the golden model runs on that weights folder */
   check?: boolean | string;
   /** progress lines on stderr (the CLI turns them on) */
@@ -280,7 +282,10 @@ export async function st3dRun(r: Resolved, opts: RunOptions): Promise<RunSummary
   pb.done(built.hit ? `reusing the ${sim} build of the ${view} RTL in ${built.entry}` : `built the ${view} RTL with ${sim} (${tb.files.length} files) in ${built.entry}`);
   log(`${sim} build: ${built.entry}${built.hit ? " (cached)" : ""}`);
 
-  const prog = hostProgram(d.acc, model, U0);
+  const pl = step("load", { unit: "host writes" });
+  pl.log("building the host program: every weight and bias memory word, then U0");
+  const prog = await hostProgramAsync(d.acc, model, U0, (done) => pl.set(done));
+  pl.done(`${prog.writes} host writes, ${prog.lines.length - prog.writes} other host commands`);
   const stage: OutputStage = beginOutputDir(opts.out, meta, { force: opts.force });
   const runDir = fs.mkdtempSync(path.join(os.tmpdir(), "st3d-run-"));
   const json: RunJson = baseJson(r, opts, sim, view);
@@ -293,9 +298,13 @@ export async function st3dRun(r: Resolved, opts: RunOptions): Promise<RunSummary
     const cmd = path.join(runDir, "host.cmd");
     const outFile = path.join(runDir, "host.out");
     const traceFile = path.join(runDir, "trace.txt");
-    fs.writeFileSync(cmd, prog.lines.join("\n") + "\n");
+    await writeLines(cmd, prog.lines);
     const every = Math.max(1, Math.floor(prog.lines.length / 200));
     const plusargs = [`+cmd=${cmd}`, `+out=${outFile}`, `+trace=${traceFile}`, `+progress=${every}`];
+    if (opts.maxCycles !== undefined) {
+      if (!(Number.isSafeInteger(opts.maxCycles) && opts.maxCycles > 0)) throw new RunError(`--max-cycles must be a positive integer (got ${opts.maxCycles})`);
+      plusargs.push(`+maxcycles=${opts.maxCycles}`);
+    }
     if (waves) {
       wavesName = `waves.${waves}`;
       wavesPath = stage.file(wavesName, "waves");
@@ -418,6 +427,19 @@ export async function st3dRun(r: Resolved, opts: RunOptions): Promise<RunSummary
     throw e;
   } finally {
     fs.rmSync(runDir, { recursive: true, force: true });
+  }
+}
+
+/** Write lines to a file in chunks (a host program has millions), yielding between chunks. */
+async function writeLines(file: string, lines: string[]): Promise<void> {
+  const fd = fs.openSync(file, "w");
+  try {
+    for (let i = 0; i < lines.length; i += 65536) {
+      fs.writeSync(fd, lines.slice(i, i + 65536).join("\n") + "\n");
+      await new Promise((r) => setImmediate(r));
+    }
+  } finally {
+    fs.closeSync(fd);
   }
 }
 
