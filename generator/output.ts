@@ -268,17 +268,29 @@ export function makeManifest(files: { path: string; kind: string; content: strin
   return { ...meta, files: [...files].sort((a, b) => (a.path < b.path ? -1 : 1)).map((f) => ({ path: f.path, kind: f.kind, sha256: sha256(f.content) })) };
 }
 
-/** Stages that are open in this process: removed on SIGINT / SIGTERM, so Ctrl-C leaves no temporary. */
-const openStages = new Set<OutputStage>();
+/** Clean-ups to run on SIGINT / SIGTERM / SIGHUP (open stages, private work folders), so Ctrl-C leaves no temporary. */
+const cleanups = new Set<() => void>();
 let signalsHooked = false;
 function hookSignals(): void {
   if (signalsHooked) return;
   signalsHooked = true;
   for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const)
     process.once(sig, () => {
-      for (const s of [...openStages]) s.abort();
+      for (const c of [...cleanups])
+        try {
+          c();
+        } catch {
+          /* best effort */
+        }
       process.kill(process.pid, sig);
     });
+}
+
+/** Run `fn` if the process is interrupted; returns the function that unregisters it. */
+export function onInterrupt(fn: () => void): () => void {
+  hookSignals();
+  cleanups.add(fn);
+  return () => cleanups.delete(fn);
 }
 
 /**
@@ -290,6 +302,7 @@ export class OutputStage {
   readonly path: string;
   readonly target: string;
   private readonly kinds = new Map<string, string>();
+  private unhook: () => void = () => {};
   /** every folder implied by the claimed paths */
   private readonly dirs = new Set<string>();
   private done = false;
@@ -318,8 +331,7 @@ export class OutputStage {
     } catch (e) {
       throw new OutputError(`could not write ${dir}: ${(e as Error).message}; nothing was changed`);
     }
-    openStages.add(this);
-    hookSignals();
+    this.unhook = onInterrupt(() => this.abort());
   }
 
   /** Absolute path of `rel` inside the stage (its folder created); `kind` is recorded in the manifest. */
@@ -410,7 +422,7 @@ export class OutputStage {
       throw new OutputError(`could not write ${this.dir}: ${(e as Error).message}${moved && old ? ` (the previous content is in ${old})` : "; nothing was changed"}`);
     }
     this.done = true;
-    openStages.delete(this);
+    this.unhook();
     if (moved && old) fs.rmSync(old, { recursive: true, force: true });
     return files.map((f) => f.path);
   }
@@ -419,7 +431,7 @@ export class OutputStage {
   abort(): void {
     if (this.done) return;
     this.done = true;
-    openStages.delete(this);
+    this.unhook();
     fs.rmSync(this.path, { recursive: true, force: true });
   }
 }

@@ -385,6 +385,30 @@ describe("st3d lint / synth on a damaged folder", () => {
   });
 });
 
+describe("Ctrl-C", () => {
+  it("SIGINT while a stage is open removes the temporary and leaves the previous folder", async () => {
+    const dir = path.join(tmp(), "out");
+    writeOutputDir(dir, gen(2, "old"), meta);
+    const before = snapshot(dir);
+    const script = path.join(tmp(), "stage.mts");
+    fs.writeFileSync(
+      script,
+      `import { beginOutputDir } from ${JSON.stringify(path.resolve("generator/output.ts"))};
+       const s = beginOutputDir(${JSON.stringify(dir)}, { generator: "t", design: "t", configHash: "0" });
+       s.write({ path: "half.v", kind: "rtl", content: "x" });
+       console.log("staged"); setInterval(() => {}, 1000);`,
+    );
+    const p = execa("node", ["--import", "tsx", script], { reject: false, all: true });
+    await new Promise<void>((res) => p.stdout?.on("data", (d) => String(d).includes("staged") && res()));
+    expect(siblings(dir).some((f) => f.includes(".tmp-"))).toBe(true);
+    p.kill("SIGINT");
+    const r = await p;
+    expect(r.signal).toBe("SIGINT");
+    expect(siblings(dir)).toEqual(["out"]);
+    expect(snapshot(dir)).toEqual(before);
+  });
+});
+
 describe("st3d run and random-model follow the same rule", () => {
   it("results go into a new folder, replace st3d's own earlier results, never a folder with other files", async () => {
     const base = tmp();

@@ -18,7 +18,7 @@ import { loadInput, loadModelDir } from "../model/tensors.ts";
 import { runGolden, type GoldenResult, type Model } from "../model/golden.ts";
 import { hostTbModule, renderHostTb } from "../package/package.ts";
 import { serializeNpy } from "../util/npy.ts";
-import { beginOutputDir, checkOutputDir, type OutputStage } from "../output.ts";
+import { beginOutputDir, checkOutputDir, onInterrupt, type OutputStage } from "../output.ts";
 import { progress } from "../progress/progress.ts";
 import { which } from "../toolchain/tools.ts";
 import { tail } from "../toolchain/verilator.ts";
@@ -288,6 +288,7 @@ export async function st3dRun(r: Resolved, opts: RunOptions): Promise<RunSummary
   pl.done(`${prog.writes} host writes, ${prog.lines.length - prog.writes} other host commands`);
   const stage: OutputStage = beginOutputDir(opts.out, meta, { force: opts.force });
   const runDir = fs.mkdtempSync(path.join(os.tmpdir(), "st3d-run-"));
+  const unhook = onInterrupt(() => fs.rmSync(runDir, { recursive: true, force: true }));
   const json: RunJson = baseJson(r, opts, sim, view);
   json.buildSeconds = buildSeconds;
   json.hostWrites = prog.writes;
@@ -426,6 +427,7 @@ export async function st3dRun(r: Resolved, opts: RunOptions): Promise<RunSummary
     stage.abort();
     throw e;
   } finally {
+    unhook();
     fs.rmSync(runDir, { recursive: true, force: true });
   }
 }
