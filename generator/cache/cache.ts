@@ -302,13 +302,17 @@ function step<T>(kindDir: string, dir: string, key: string, lockFile: string, re
 
 const sleepSync = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 
+/** What the protocol below asks its driver to do: wait a while, or build into a folder. */
+type Ask = { sleep: number } | { build: string };
+
 /**
- * The entry `<kind>/<key>`, built by `build(tmpDir)` when it is missing, incomplete or corrupt.
- * `build` writes the entry's files into `tmpDir` (a fresh empty folder; its path changes when it
- * is published, so store only relative paths in the value) and returns a small
- * JSON-serializable value stored with the entry.  Never throws half an entry into the cache.
+ * The protocol of one cache lookup, shared by `cached` and `cachedSync`: a generator that yields
+ * what to do (`sleep` while another process builds, `build` into a fresh temporary folder; the
+ * driver sends back the build's value, or throws its error into the generator) and returns the
+ * entry.  `sync`: the driver cannot run other work while it sleeps, so a lock held by this very
+ * process (an asynchronous build in progress) is not waited for.
  */
-export async function cached<T>(kind: string, key: string, build: (tmpDir: string) => Promise<T>, opts: CacheOptions = {}): Promise<CacheHit<T>> {
+function* lookup<T>(kind: string, key: string, opts: CacheOptions, sync: boolean): Generator<Ask, CacheHit<T>, T> {
   const { kindDir, dir, tmp, lock } = paths(kind, key, opts);
   const log = opts.log ?? (() => {});
   sweep(kindDir);
@@ -318,20 +322,28 @@ export async function cached<T>(kind: string, key: string, build: (tmpDir: strin
   for (;;) {
     const s = step<T>(kindDir, dir, key, lock, rebuilt, log);
     if ("done" in s) return s.done;
+    let held: BuildLock | null = null;
     if ("wait" in s) {
-      if (waitedFor !== s.wait.pid) log(`waiting for st3d process ${s.wait.pid}${s.wait.host !== HOST ? ` on ${s.wait.host}` : ""}, which is building ${dir}`);
-      waitedFor = s.wait.pid;
-      await new Promise((r) => setTimeout(r, opts.pollMs ?? 250));
-      continue;
+      if (!sync || s.wait.pid !== process.pid || s.wait.host !== HOST) {
+        if (waitedFor !== s.wait.pid) log(`waiting for st3d process ${s.wait.pid}${s.wait.host !== HOST ? ` on ${s.wait.host}` : ""}, which is building ${dir}`);
+        waitedFor = s.wait.pid;
+        yield { sleep: opts.pollMs ?? 250 };
+        continue;
+      }
+    } else {
+      held = s.build.lock;
+      rebuilt = s.build.rebuilt;
     }
-    if (++builds > 3) break;
-    rebuilt = s.build.rebuilt;
+    if (++builds > 3) {
+      held?.release();
+      break;
+    }
     const t = tmp();
     try {
       fs.mkdirSync(t, { recursive: true });
       let value: T;
       try {
-        value = await build(t);
+        value = yield { build: t };
         seal(t, key, value);
       } catch (err) {
         fs.rmSync(t, { recursive: true, force: true });
@@ -340,52 +352,61 @@ export async function cached<T>(kind: string, key: string, build: (tmpDir: strin
       if (publish(t, dir)) return { dir, value, hit: false, rebuilt };
       // another process won the race: use its entry (verified on the next turn of the loop)
     } finally {
-      s.build.lock?.release();
+      held?.release();
     }
   }
   throw new Error(`cache entry ${dir} could not be published (repeated concurrent rebuilds); remove it and retry`);
 }
 
+/**
+ * The entry `<kind>/<key>`, built by `build(tmpDir)` when it is missing, incomplete or corrupt.
+ * `build` writes the entry's files into `tmpDir` (a fresh empty folder; its path changes when it
+ * is published, so store only relative paths in the value) and returns a small
+ * JSON-serializable value stored with the entry.  Never throws half an entry into the cache.
+ */
+export async function cached<T>(kind: string, key: string, build: (tmpDir: string) => Promise<T>, opts: CacheOptions = {}): Promise<CacheHit<T>> {
+  const g = lookup<T>(kind, key, opts, false);
+  let r = g.next();
+  while (!r.done) {
+    const ask = r.value;
+    if ("sleep" in ask) {
+      await new Promise((res) => setTimeout(res, ask.sleep));
+      r = g.next();
+      continue;
+    }
+    let value: T;
+    try {
+      value = await build(ask.build);
+    } catch (e) {
+      r = g.throw(e);
+      continue;
+    }
+    r = g.next(value);
+  }
+  return r.value;
+}
+
 /** Synchronous twin of `cached` (for callers that cannot be async; waits by sleeping). */
 export function cachedSync<T>(kind: string, key: string, build: (tmpDir: string) => T, opts: CacheOptions = {}): CacheHit<T> {
-  const { kindDir, dir, tmp, lock } = paths(kind, key, opts);
-  const log = opts.log ?? (() => {});
-  sweep(kindDir);
-  let rebuilt: string | undefined;
-  let waitedFor = 0;
-  let builds = 0;
-  for (;;) {
-    const s = step<T>(kindDir, dir, key, lock, rebuilt, log);
-    if ("done" in s) return s.done;
-    let lockHeld: BuildLock | null = null;
-    if ("wait" in s) {
-      if (s.wait.pid !== process.pid || s.wait.host !== HOST) {
-        if (waitedFor !== s.wait.pid) log(`waiting for st3d process ${s.wait.pid}${s.wait.host !== HOST ? ` on ${s.wait.host}` : ""}, which is building ${dir}`);
-        waitedFor = s.wait.pid;
-        sleepSync(opts.pollMs ?? 250);
-        continue;
-      }
-      // held by an asynchronous build of this very process: sleeping would block it forever
-    } else lockHeld = s.build.lock;
-    if (++builds > 3) break;
-    rebuilt = "build" in s ? s.build.rebuilt : rebuilt;
-    const t = tmp();
-    try {
-      fs.mkdirSync(t, { recursive: true });
-      let value: T;
-      try {
-        value = build(t);
-        seal(t, key, value);
-      } catch (err) {
-        fs.rmSync(t, { recursive: true, force: true });
-        throw err;
-      }
-      if (publish(t, dir)) return { dir, value, hit: false, rebuilt };
-    } finally {
-      lockHeld?.release();
+  const g = lookup<T>(kind, key, opts, true);
+  let r = g.next();
+  while (!r.done) {
+    const ask = r.value;
+    if ("sleep" in ask) {
+      sleepSync(ask.sleep);
+      r = g.next();
+      continue;
     }
+    let value: T;
+    try {
+      value = build(ask.build);
+    } catch (e) {
+      r = g.throw(e);
+      continue;
+    }
+    r = g.next(value);
   }
-  throw new Error(`cache entry ${dir} could not be published (repeated concurrent rebuilds); remove it and retry`);
+  return r.value;
 }
 
 /** Size of every kind under the root (for `st3d cache`). */
