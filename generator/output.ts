@@ -28,12 +28,12 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { REPO_ROOT } from "./core/paths.ts";
 
 export const MANIFEST = "st3d-manifest.json";
 
 /** The st3d installation (the folder holding generator/, package.json). */
-export const INSTALL_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+export const INSTALL_ROOT = REPO_ROOT;
 
 export class OutputError extends Error {
   constructor(message: string) {
