@@ -73,7 +73,7 @@ describe("config files that are not one plain mapping", () => {
     await refused(d, new RegExp(`cannot read config ${d}: it is a folder, not a config file; give a \\.yaml or \\.json file \\(in it: mine\\.yaml\\)`));
   });
   it("NaN and infinities are named, not shown as null", async () => {
-    await refused(cfgFile("model:\n  dim: .nan\nhardware:\n  clockMHz: .inf\n", "yaml"), /model\.dim: not a finite number \(got NaN/, /hardware\.clockMHz: not a finite number \(got infinity/);
+    await refused(cfgFile("model:\n  dim: .nan\nhardware:\n  clockMHz: .inf\n", "yaml"), /model\.dim: not a finite number \(got NaN\)/, /hardware\.clockMHz: not a finite number \(got Infinity\); valid: a finite number/);
     await refused(cfgFile('{"hardware": {"clockMHz": 1e999}}'), /hardware\.clockMHz: not a finite number/);
   });
 });
