@@ -98,7 +98,7 @@ export const integrationSchema = z
     mode: z.enum(["2d", "memory-on-logic", "logic-on-logic", "auto"]).default("memory-on-logic").describe("How the design is split over two face-to-face dies."),
     bondPitchUm: z.number().positive().max(100).default(1).describe("Hybrid-bond pitch in micrometres."),
     bondUsableFraction: z.number().gt(0).max(1).default(0.5).describe("Fraction of the footprint usable for bonds."),
-    f2fRegisters: z.boolean().default(false).describe("Register every F2F signal on both sides of the bond."),
+    f2fRegisters: z.boolean().default(false).describe("Reserved: must stay false. true is refused with every 3D mode (a register on each side of the bond would make the tiers 2 cycles off the 2D top, docs/3D.md) and has no effect with mode 2d."),
     balance: z.number().gt(0).max(1).default(0.2).describe("Allowed tier-area imbalance |A_top - A_bot| / (A_top + A_bot) for auto partitioning."),
   })
   .prefault({});

@@ -31,6 +31,7 @@ import { BOND_RC, interInstanceParasitics, type WireNet } from "../physical/para
 import { IO_PCT, runSta, type StaResult } from "../physical/sta.ts";
 import { energyPerInference } from "../physical/power.ts";
 import type { Activity } from "../physical/activity.ts";
+import type { RunJson } from "../run/run.ts";
 import { sramModelConstants } from "../blocks/memory/sramModel.ts";
 import { bondBudget } from "../partition/partition.ts";
 import { REPO_ROOT, ST3D_VERSION } from "../core/paths.ts";
@@ -56,6 +57,8 @@ export interface ReportOptions extends PhysicalOptions {
   views?: readonly ViewId[];
   /** the command line, recorded in the report */
   command?: string;
+  /** progress lines of the simulation steps (default true) */
+  progress?: boolean;
   cache?: CacheOptions;
 }
 
@@ -158,7 +161,7 @@ function fileHash(files: readonly string[]): string {
 }
 
 /** Run the model on Verilator (2D top) with the activity counters; cached by the design files and the model. */
-async function activityRun(r: Resolved, opts: ReportOptions, t: Timings): Promise<{ json: Record<string, unknown>; activity: Activity; model: ReportJson["model"] }> {
+async function activityRun(r: Resolved, opts: ReportOptions, t: Timings): Promise<{ json: RunJson; activity: Activity; model: ReportJson["model"] }> {
   const { randomModel, writeModelDir, writeInput } = await import("../model/tensors.ts");
   const r2 = viewResolved(r, "2d");
   let weights = opts.weights;
@@ -176,26 +179,20 @@ async function activityRun(r: Resolved, opts: ReportOptions, t: Timings): Promis
   }
   try {
     const d = buildDesign(r2);
-    const own = ["generator/run/run.ts", "generator/run/host.ts", "generator/physical/activity.ts", "generator/package/host_tb.v.hbs"].map((f) => path.join(REPO_ROOT, f)).filter((f) => fs.existsSync(f));
-    const key = cacheKey("report-run-1", ST3D_VERSION, ...d.files.filter((f) => f.kind === "rtl" || f.kind === "sim").flatMap((f) => [f.path, f.content]), fileHash(own), fileHash([weights, input!]));
+    const own = ["generator/run/run.ts", "generator/run/host.ts", "generator/run/sim.ts", "generator/run/check.ts", "generator/physical/activity.ts", "generator/package/host_tb.v.hbs"].map((f) => path.join(REPO_ROOT, f)).filter((f) => fs.existsSync(f));
+    const key = cacheKey("report-run-2", ST3D_VERSION, ...d.files.filter((f) => f.kind === "rtl" || f.kind === "sim").flatMap((f) => [f.path, f.content]), fileHash(own), fileHash([weights, input!]));
     const t0 = Date.now();
-    const e = await withProgress("report: run", async (p) => {
-      p.log(`${density !== null ? `random model (seed ${seed}, spike density ${density})` : weights} through the RTL on Verilator (activity counters on) ...`);
-      return cached<{ json: Record<string, unknown>; golden: boolean }>(
-        "report-run",
-        key,
-        async (dir) => {
-          const { st3dRun } = await import("../run/run.ts");
-          const { runGolden } = await import("../model/golden.ts");
-          const { loadModelDir, loadInput } = await import("../model/tensors.ts");
-          const res = await st3dRun(r2, { weights: weights!, input: input!, out: path.join(dir, "run"), sim: "verilator", view: "2d", log: (m) => p.log(m) });
-          const g = runGolden(r2, loadModelDir(r2, weights!), loadInput(r2, input!));
-          const same = JSON.stringify(g.out) === JSON.stringify(res.output);
-          return { json: res.json as Record<string, unknown>, golden: same };
-        },
-        opts.cache,
-      );
-    });
+    console.error(`[report: run] ${density !== null ? `a random model (seed ${seed}, spike density ${density})` : weights} through the RTL on Verilator (activity counters on), checked against the golden model ...`);
+    const e = await cached<{ json: RunJson; golden: boolean }>(
+      "report-run",
+      key,
+      async (dir) => {
+        const { st3dRun } = await import("../run/run.ts");
+        const res = await st3dRun(r2, { weights: weights!, input: input!, out: path.join(dir, "run"), sim: "verilator", view: "2d", check: true, progress: opts.progress !== false });
+        return { json: res.json, golden: !!res.json.check?.match };
+      },
+      opts.cache,
+    );
     t.steps.run = (Date.now() - t0) / 1000;
     t.cache.run = e.hit;
     const json = e.value.json;

@@ -32,7 +32,7 @@ export function reportFiles(res: ReportResult): GeneratedFile[] {
 /** Write the report folder; returns the paths written. */
 export function writeReport(dir: string, res: ReportResult, opts: { force?: boolean } = {}): string[] {
   const j = res.json;
-  return writeOutputDir(dir, reportFiles(res), { generator: j.generator, design: j.design, configHash: j.hash, tops: [] }, opts);
+  return writeOutputDir(dir, reportFiles(res), { generator: j.generator, command: "report", design: j.design, configHash: j.hash }, opts);
 }
 
 const pct = (v: number | null | undefined) => (v === null || v === undefined ? "   –   " : `${v >= 0 ? "+" : "-"}${Math.abs(v * 100).toFixed(1)}%`.padStart(7));
