@@ -11,7 +11,7 @@
  * 2. every distinct mapped module of the view with at most --max-cells cells placed on its
  *    own: placed HPWL against the model's nets × L̄(N, p) × pitch, with the report's pitch
  *    (standard-cell area / utilization) and with the pitch of GrayWolf's own placement.
- * Writes build/calibrate/<preset>/calibration.json and prints a table.
+ * Writes build/calibrate/<preset>/calibration.json and prints a table.  --no-tier skips step 1.
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -20,18 +20,28 @@ import { resolve } from "../generator/config/resolve.ts";
 import { designFor, synthConfig } from "../generator/physical/design.ts";
 import { flatView, synthModules } from "../generator/physical/synth.ts";
 import { OSU018_DIR } from "../generator/physical/library.ts";
-import { graywolfPlace } from "../generator/toolchain/graywolf.ts";
+import { graywolfPlace, type PlaceResult } from "../generator/toolchain/graywolf.ts";
 import { rentFits, viewResolved, type Timings } from "../generator/report/flow.ts";
 import { donathLength } from "../generator/report/rent.ts";
 import { blockWires, interNets, viewWire } from "../generator/report/wirelength.ts";
 import { floorplanView } from "../generator/report/floorplan.ts";
 import { UTILIZATION } from "../generator/report/constants.ts";
+import { progress } from "../generator/progress/progress.ts";
+
+/** GrayWolf with a progress line (annealing iterations) every 5 s. */
+async function place(label: string, o: Omit<Parameters<typeof graywolfPlace>[0], "onProgress">): Promise<PlaceResult> {
+  const p = progress(`calibrate: ${label}`);
+  const res = await graywolfPlace({ ...o, onProgress: (it) => p.log(`GrayWolf annealing, ${it} iterations`) });
+  p.done(res.finished ? `placed in ${res.seconds.toFixed(0)} s` : `not finished in ${res.seconds.toFixed(0)} s`);
+  return res;
+}
 
 const args = process.argv.slice(2);
 const opt = (k: string, d: string) => (args.includes(k) ? args[args.indexOf(k) + 1] : d);
 const preset = args.find((a, i) => !a.startsWith("--") && (i === 0 || !args[i - 1].startsWith("--"))) ?? "tiny";
 const timeoutMs = Number(opt("--timeout", "600")) * 1000;
 const maxCells = Number(opt("--max-cells", "8000"));
+const withTier = !args.includes("--no-tier");
 const out = path.resolve("build", "calibrate", preset);
 fs.mkdirSync(out, { recursive: true });
 
@@ -60,7 +70,7 @@ const fv = await flatView(top, mods, cfg);
 const bottomInter = nets.filter((n) => tier.get(n.driver) === "bottom" && n.sinks.every((s) => s !== "<chip>" && tier.get(s) === "bottom")).reduce((a, n) => a + n.width * n.lengthUm, 0);
 const bottomIntra = bw.filter((b) => tier.get(b.inst) === "bottom").reduce((a, b) => a + b.intraUm, 0);
 console.error(`[calibrate] placing the whole ${top} (${fv.cells} cells) with GrayWolf, limit ${timeoutMs / 1000} s ...`);
-const tierRes = await graywolfPlace({ verilog: fv.verilog, module: top, liberty: lib.liberty, lef: lib.lef, par, extraLibs: fv.extraLibs, dropCells: drop, dir: path.join(out, top), timeoutMs });
+const tierRes: PlaceResult = !withTier ? { finished: false, seconds: 0, hpwlUm: null, nets: 0, cells: fv.cells, cellBoxUm2: null, iterations: 0, dir: "" } : await place(top, { verilog: fv.verilog, module: top, liberty: lib.liberty, lef: lib.lef, par, extraLibs: fv.extraLibs, dropCells: drop, dir: path.join(out, top), timeoutMs });
 results.tier = { top, cells: tierRes.cells, finished: tierRes.finished, seconds: tierRes.seconds, iterations: tierRes.iterations, placedHpwlUm: tierRes.hpwlUm, modelUm: bottomIntra + bottomInter, modelIntraUm: bottomIntra, modelInterUm: bottomInter, error: tierRes.hpwlUm ? (bottomIntra + bottomInter) / tierRes.hpwlUm - 1 : null, dieWire: vw.dies.find((x) => x.die === "bottom") };
 console.error(`[calibrate] ${top}: ${tierRes.finished ? `placed in ${tierRes.seconds.toFixed(0)} s, HPWL ${(tierRes.hpwlUm! / 1e6).toFixed(3)} m` : `not finished in ${(tierRes.seconds).toFixed(0)} s (${tierRes.iterations} annealing iterations done)`}`);
 // 2. modules
@@ -72,7 +82,7 @@ for (const m of [...instModules].sort((a, b) => mods.get(a)!.cellCount - mods.ge
   if (!f.measured || ms.cellCount > maxCells || seen.has(ms.cellCount)) continue;
   seen.add(ms.cellCount);
   console.error(`[calibrate] placing ${m} (${ms.cellCount} cells) ...`);
-  const res = await graywolfPlace({ verilog: ms.verilog, module: m, liberty: lib.liberty, lef: lib.lef, par, dropCells: drop, dir: path.join(out, m), timeoutMs });
+  const res = await place(m, { verilog: ms.verilog, module: m, liberty: lib.liberty, lef: lib.lef, par, dropCells: drop, dir: path.join(out, m), timeoutMs });
   const L = donathLength(f.cells, f.p);
   const pitchReport = Math.sqrt(ms.stdCellAreaUm2 / UTILIZATION.value / f.cells);
   const pitchPlaced = res.cellBoxUm2 ? Math.sqrt(res.cellBoxUm2 / f.cells) : null;

@@ -29,10 +29,17 @@ export interface PlaceResult {
   dir: string;
 }
 
-/** Units of the .cel / .pin coordinates (blif2cel: LEF database units, OSU018 100 per µm). */
-function celUnits(lef: string): number {
-  const m = fs.readFileSync(lef, "utf8").match(/DATABASE\s+MICRONS\s+(\d+)/);
-  return m ? Number(m[1]) : 100;
+/**
+ * Units per µm of the .cel / .pin coordinates, by blif2cel.tcl's rule: 100 (centimicrons),
+ * raised to the first of 100, 200, 1000, 2000, 10000, 20000 that is a multiple of
+ * 1 / MANUFACTURINGGRID when that is larger (OSU018: grid 0.05 µm -> 100).
+ */
+export function celUnits(lef: string): number {
+  const m = fs.readFileSync(lef, "utf8").match(/^\s*MANUFACTURINGGRID\s+([0-9.eE+-]+)/m);
+  if (!m) return 100;
+  const grid = Math.round(1 / Number(m[1]));
+  const scale = [100, 200, 1000, 2000, 10000, 20000].find((d) => d % grid === 0) ?? grid;
+  return Math.max(100, scale);
 }
 
 export function hpwlFromPin(text: string, units: number): { hpwlUm: number; nets: number } {
@@ -63,7 +70,11 @@ export function hpwlFromPin(text: string, units: number): { hpwlUm: number; nets
  * Place `module` of the structural Verilog `verilog` (cells of `liberty`/`lef`, plus any
  * `extraLibs` as blackboxes; cells named in `dropCells` — rail ties — are removed) in `dir`.
  */
-export async function graywolfPlace(o: { verilog: string; module: string; liberty: string; lef: string; par: string; extraLibs?: string[]; dropCells?: string[]; dir: string; timeoutMs: number }): Promise<PlaceResult> {
+function iterationsOf(outFile: string): number {
+  return fs.existsSync(outFile) ? (fs.readFileSync(outFile, "utf8").match(/^\s*\d+:\s/gm) ?? []).length : 0;
+}
+
+export async function graywolfPlace(o: { verilog: string; module: string; liberty: string; lef: string; par: string; extraLibs?: string[]; dropCells?: string[]; dir: string; timeoutMs: number; onProgress?: (iterations: number) => void }): Promise<PlaceResult> {
   requireTool("graywolf");
   const dir = path.resolve(o.dir);
   fs.mkdirSync(dir, { recursive: true });
@@ -80,13 +91,28 @@ export async function graywolfPlace(o: { verilog: string; module: string; libert
   if (b2c.exitCode !== 0 || !fs.existsSync(cel)) throw new ToolFailedError("blif2cel.tcl", b2c.all ?? "", `qflow blif2cel.tcl failed on ${o.module}`);
   fs.copyFileSync(o.par, path.join(dir, `${o.module}.par`));
   const t0 = Date.now();
-  const gw = await execa("graywolf", ["-n", o.module], { cwd: dir, reject: false, all: true, timeout: o.timeoutMs });
+  // graywolf runs its stages as child processes: start it in its own process group and end the
+  // whole group at the time limit (a plain kill would leave TimberWolfSC running, holding the pipes)
+  const child = execa("graywolf", ["-n", o.module], { cwd: dir, reject: false, all: true, detached: true });
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    try {
+      process.kill(-child.pid!, "SIGKILL");
+    } catch {
+      /* already gone */
+    }
+  }, o.timeoutMs);
+  const heartbeat = o.onProgress ? setInterval(() => o.onProgress!(iterationsOf(path.join(dir, `${o.module}.out`))), 5000) : null;
+  const gw = await child;
+  clearTimeout(timer);
+  if (heartbeat) clearInterval(heartbeat);
   const seconds = (Date.now() - t0) / 1000;
   const outFile = path.join(dir, `${o.module}.out`);
   const out = fs.existsSync(outFile) ? fs.readFileSync(outFile, "utf8") : "";
   const iterations = (out.match(/^\s*\d+:\s/gm) ?? []).length;
   const pinFile = path.join(dir, `${o.module}.pin`);
-  const finished = !gw.timedOut && gw.exitCode === 0 && fs.existsSync(pinFile);
+  const finished = !timedOut && gw.exitCode === 0 && fs.existsSync(pinFile);
   if (!finished) return { finished: false, seconds, hpwlUm: null, nets: 0, cells, cellBoxUm2: null, iterations, dir };
   const units = celUnits(o.lef);
   const h = hpwlFromPin(fs.readFileSync(pinFile, "utf8"), units);
