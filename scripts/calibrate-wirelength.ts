@@ -69,10 +69,13 @@ const top = `${r.name}_tier_bottom`;
 const fv = await flatView(top, mods, cfg);
 const bottomInter = nets.filter((n) => tier.get(n.driver) === "bottom" && n.sinks.every((s) => s !== "<chip>" && tier.get(s) === "bottom")).reduce((a, n) => a + n.width * n.lengthUm, 0);
 const bottomIntra = bw.filter((b) => tier.get(b.inst) === "bottom").reduce((a, b) => a + b.intraUm, 0);
-console.error(`[calibrate] placing the whole ${top} (${fv.cells} cells) with GrayWolf, limit ${timeoutMs / 1000} s ...`);
-const tierRes: PlaceResult = !withTier ? { finished: false, seconds: 0, hpwlUm: null, nets: 0, cells: fv.cells, cellBoxUm2: null, iterations: 0, dir: "" } : await place(top, { verilog: fv.verilog, module: top, liberty: lib.liberty, lef: lib.lef, par, extraLibs: fv.extraLibs, dropCells: drop, dir: path.join(out, top), timeoutMs });
-results.tier = { top, cells: tierRes.cells, finished: tierRes.finished, seconds: tierRes.seconds, iterations: tierRes.iterations, placedHpwlUm: tierRes.hpwlUm, modelUm: bottomIntra + bottomInter, modelIntraUm: bottomIntra, modelInterUm: bottomInter, error: tierRes.hpwlUm ? (bottomIntra + bottomInter) / tierRes.hpwlUm - 1 : null, dieWire: vw.dies.find((x) => x.die === "bottom") };
-console.error(`[calibrate] ${top}: ${tierRes.finished ? `placed in ${tierRes.seconds.toFixed(0)} s, HPWL ${(tierRes.hpwlUm! / 1e6).toFixed(3)} m` : `not finished in ${(tierRes.seconds).toFixed(0)} s (${tierRes.iterations} annealing iterations done)`}`);
+if (!withTier) results.tier = { top, cells: fv.cells, skipped: true, modelUm: bottomIntra + bottomInter, modelIntraUm: bottomIntra, modelInterUm: bottomInter };
+else {
+  console.error(`[calibrate] placing the whole ${top} (${fv.cells} cells) with GrayWolf, limit ${timeoutMs / 1000} s ...`);
+  const tierRes: PlaceResult = await place(top, { verilog: fv.verilog, module: top, liberty: lib.liberty, lef: lib.lef, par, extraLibs: fv.extraLibs, dropCells: drop, dir: path.join(out, top), timeoutMs });
+  results.tier = { top, cells: tierRes.cells, finished: tierRes.finished, seconds: tierRes.seconds, iterations: tierRes.iterations, placedHpwlUm: tierRes.hpwlUm, modelUm: bottomIntra + bottomInter, modelIntraUm: bottomIntra, modelInterUm: bottomInter, error: tierRes.hpwlUm ? (bottomIntra + bottomInter) / tierRes.hpwlUm - 1 : null, dieWire: vw.dies.find((x) => x.die === "bottom") };
+  console.error(`[calibrate] ${top}: ${tierRes.finished ? `placed in ${tierRes.seconds.toFixed(0)} s, HPWL ${(tierRes.hpwlUm! / 1e6).toFixed(3)} m` : `not finished in ${(tierRes.seconds).toFixed(0)} s (${tierRes.iterations} annealing iterations done)`}`);
+}
 // 2. modules
 const seen = new Set<number>();
 const rows: Record<string, unknown>[] = [];
