@@ -18,12 +18,15 @@ export interface SynthResult {
   json?: string;
 }
 
-/** Run a Yosys script (file synth.ys in workDir, log yosys.log there); Debian yosys, else @yowasp/yosys. */
-export async function runYosysScript(script: string, workDir: string): Promise<{ code: number; output: string }> {
+/**
+ * Run a Yosys script (file synth.ys in workDir, log yosys.log there); Debian yosys, else
+ * @yowasp/yosys.  `timeoutMs` (default 30 min) kills a run that takes longer (`timedOut`).
+ */
+export async function runYosysScript(script: string, workDir: string, opts: { timeoutMs?: number } = {}): Promise<{ code: number; output: string; timedOut?: boolean }> {
   fs.mkdirSync(workDir, { recursive: true });
   const scriptFile = path.join(workDir, "synth.ys");
   fs.writeFileSync(scriptFile, script);
-  if (which("yosys")) return run("yosys", ["-q", "-l", path.join(workDir, "yosys.log"), "-s", scriptFile], { cwd: workDir });
+  if (which("yosys")) return run("yosys", ["-q", "-l", path.join(workDir, "yosys.log"), "-s", scriptFile], { cwd: workDir, timeoutMs: opts.timeoutMs });
   let mod: { runYosys: (args: string[], files?: unknown, opts?: unknown) => Promise<unknown> };
   try {
     mod = (await import("@yowasp/yosys" as string)) as typeof mod;
