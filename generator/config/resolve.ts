@@ -51,11 +51,15 @@ export interface Resolved {
   /** width of a per-token router score sum over T timesteps (exact, not saturated) */
   routerSumBits: number;
   hw: {
-    linearLanes: number;
+    /** the lane budget (hardware.synapticLanes) */
+    synapticLanes: number;
+    /** P: lanes of the synaptic pool (laneSplit) */
+    poolLanes: number;
+    /** lanes of the router engine (laneSplit) */
+    routerLanes: number;
     tokenGroup: number;
     lifLanes: number;
     attnCores: number;
-    expertCores: number;
     macroMinBits: number;
     clockMHz: number;
   };
@@ -82,11 +86,9 @@ export function resolve(user: UserConfig): Resolved {
   const m = user.model;
   const problems: string[] = [];
   const attnCores = user.hardware.attnCores ?? m.heads;
-  const expertCores = user.hardware.expertCores ?? Math.min(m.experts, 4);
   if (attnCores > m.heads)
     problems.push(`hardware.attnCores: ${attnCores} cores for ${m.heads} heads would leave cores idle; use 1..${m.heads} (model.heads)`);
-  if (expertCores > m.experts)
-    problems.push(`hardware.expertCores: ${expertCores} cores for ${m.experts} experts; use 1..${m.experts} (model.experts)`);
+  const lanes = laneSplit(user.hardware.synapticLanes, m.dim, m.expertHidden, m.experts);
   if (user.integration.f2fRegisters && user.integration.mode !== "2d")
     problems.push(
       `integration.f2fRegisters: a register stage on each side of the bond adds 2 cycles to every cross-tier signal, so the tiers would not be cycle-equivalent to the 2D top (docs/3D.md); use false with integration.mode '${user.integration.mode}'`,
@@ -129,11 +131,12 @@ export function resolve(user: UserConfig): Resolved {
       // more lanes than the widest layer, or a token group larger than T*N, would only idle
       // hardware: clamp (documented in the config reference) rather than refuse, so a config
       // that leaves hardware at its defaults works for every model shape.
-      linearLanes: Math.min(user.hardware.linearLanes, Math.max(m.dim, m.expertHidden, m.experts)),
+      synapticLanes: user.hardware.synapticLanes,
+      poolLanes: lanes.pool,
+      routerLanes: lanes.router,
       tokenGroup: Math.min(user.hardware.tokenGroup, TN),
       lifLanes: user.hardware.lifLanes,
       attnCores,
-      expertCores,
       macroMinBits: user.hardware.macroMinBits,
       clockMHz: user.hardware.clockMHz,
     },
@@ -149,6 +152,26 @@ export function resolve(user: UserConfig): Resolved {
       L: idxBits(m.blocks),
     },
   };
+}
+
+/**
+ * The lane budget split (docs/ARCHITECTURE.md, "Lane budget"):
+ *  - the router engine gets one lane per expert score, R = min(E, floor(budget / 2)) (with
+ *    R < E the E scores of a row take ceil(E / R) tiles);
+ *  - the synaptic pool gets the rest, at most max(D, F) (a wider pool would only idle), and is
+ *    then trimmed to the fewest lanes that keep the same number of output tiles for width D
+ *    and for width F: a lane that shortens no layer is not built.  E.g. D = F = 384 with the
+ *    default budget 84: R = 4, 80 lanes would take ceil(384/80) = 5 tiles, and so do 77, so
+ *    P = 77 (81 lanes in all); a budget of 68 gives P = 64 (6 tiles).
+ */
+export function laneSplit(budget: number, D: number, F: number, E: number): { pool: number; router: number } {
+  const router = Math.max(1, Math.min(E, Math.floor(budget / 2)));
+  const pmax = Math.max(1, Math.min(budget - router, Math.max(D, F)));
+  const tD = Math.ceil(D / pmax);
+  const tF = Math.ceil(F / pmax);
+  let pool = pmax;
+  while (pool > 1 && Math.ceil(D / (pool - 1)) === tD && Math.ceil(F / (pool - 1)) === tF) pool--;
+  return { pool, router };
 }
 
 /** Convenience for tests: validate + resolve a partial config object. */

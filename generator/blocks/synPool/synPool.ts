@@ -1,0 +1,69 @@
+/**
+ * synPool — the shared synaptic lane pool: one linearEngine of P = hw.poolLanes lanes that
+ * computes every linear layer of the design (q, k, v, o, fc1[e], fc2[e] of every block), one
+ * layer at a time, for the dataflow unit (../dataflow).  Its weight and bias memories (wp, bp,
+ * host-written) are the only weights it reads; the weight read is stall-able (w_gnt) so a
+ * weight buffer fed from off-chip can replace the memory.  Template: ./synPool.v.hbs.
+ * Tested through ../dataflow (dataflow.test.ts) and the engine's own tests.
+ * Micro-architecture: docs/ARCHITECTURE.md "## synPool".
+ */
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Resolved } from "../../config/resolve.ts";
+import { renderVerilog, type GeneratedFile } from "../../render/render.ts";
+import { logicalMemory, type LogicalMemory } from "../memory/ram1r1w.ts";
+import { linearEngineContext, renderLinearEngine, type LinearEngineParams } from "../linearEngine/linearEngine.ts";
+import { dataflowGeometry, type DataflowMemory } from "../dataflow/dataflow.ts";
+import { linearEngineParams } from "../linearEngine/linearEngine.ts";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+export interface SynPoolParams {
+  module: string;
+  engine: LinearEngineParams;
+  /** wp (weights) and bp (biases), host-written, read through the wp_* / bp_* pins */
+  memories: DataflowMemory[];
+}
+
+export function synPoolParams(r: Resolved): SynPoolParams {
+  const g = dataflowGeometry(r);
+  const engine = linearEngineParams(r, "pool", { inMax: g.inMax, tilesMax: g.tilesMax, tagBits: g.rowBits, wDepth: g.wpDepth, bDepth: g.bpDepth, lanes: g.P, group: g.G });
+  const wp: LogicalMemory = logicalMemory(`${r.name}_mem_wp`, "pool weights of all blocks", g.wpDepth, g.P * r.weightBits, { kind: "weights", ports: "1rw" });
+  const bp: LogicalMemory = logicalMemory(`${r.name}_mem_bp`, "pool biases of all blocks", g.bpDepth, g.P * r.biasBits, { kind: "weights", ports: "1rw" });
+  return {
+    module: `${r.name}_synPool`,
+    engine,
+    memories: [
+      {
+        mem: wp,
+        prefix: "wp",
+        access: "read",
+        hostWritable: true,
+        role: "weights of every pool layer: block b at b*blockW, q/k/v/o at l*tilesD*D, expert e at 4*tilesD*D + e*perExpW (fc1, then fc2 at + tilesF*D); word + j*fanin + c, lane l = weight[j*P+l][c]",
+      },
+      { mem: bp, prefix: "bp", access: "read", hostWritable: true, role: "biases of every pool layer: block b at b*blockB, word + j, lane l = bias[j*P+l]" },
+    ],
+  };
+}
+
+export function renderSynPool(r: Resolved, p: SynPoolParams): GeneratedFile[] {
+  const e = linearEngineContext(p.engine);
+  return [
+    renderVerilog(r, path.join(here, "synPool.v.hbs"), `${p.module}.v`, `synaptic lane pool (${p.engine.lanes} lanes)`, {
+      module: p.module,
+      engineModule: p.engine.module,
+      lanes: p.engine.lanes,
+      faninMsb: e.faninMsb,
+      tilesMsb: e.tilesMsb,
+      wAddrMsb: e.wAddrMsb,
+      bAddrMsb: e.bAddrMsb,
+      tagMsb: e.tagMsb,
+      inMsb: e.inMsb,
+      tileIdxMsb: e.tileIdxMsb,
+      outBusMsb: e.outBusMsb,
+      wWordMsb: e.wWordMsb,
+      bWordMsb: e.bWordMsb,
+    }),
+    ...renderLinearEngine(r, p.engine),
+  ];
+}
