@@ -12,7 +12,8 @@ import { loadConfig } from "../generator/config/load.ts";
 import { resolve } from "../generator/config/resolve.ts";
 import { runGolden } from "../generator/model/golden.ts";
 import { randomModel } from "../generator/model/tensors.ts";
-import { moeWork } from "../generator/blocks/moeHalf/moeHalf.ts";
+import { dataflowCycles, dataflowWork } from "../generator/blocks/dataflow/cycles.ts";
+import { dataflowParams } from "../generator/blocks/dataflow/dataflow.ts";
 import { linearCycles } from "../generator/blocks/linearEngine/linearEngine.ts";
 import { attentionCycles, attentionParams } from "../generator/blocks/attentionCore/attentionCore.ts";
 
@@ -50,12 +51,12 @@ for (const density of densities) {
   console.log(`\n=== ${preset} density ${density}: syn ${total} (${Object.entries(syn).map(([k, v]) => `${k} ${(100 * v / total).toFixed(1)}%`).join(", ")})`);
   for (const [b, d] of dens.entries()) console.log(`  block ${b}: ${d}`);
   // per block work
+  const work = dataflowWork(r, model, g.trace);
   const blocks = [...Array(L).keys()].map((b) => {
     const pre = `blocks.${b}.`;
     const s0 = rowsOf(g.trace[pre + "s0"]);
     const o = rowsOf(g.trace[pre + "o"]);
-    const S1 = g.trace[pre + "s1"];
-    const w = moeWork(r, model, b, S1, g.trace[pre + "sel"]);
+    const w = { s1Row: work[b].s1, experts: [...Array(E).keys()].map((e) => work[b].experts.find((x) => x.expert === e) ?? { s1: [] as number[], h: [] as number[] }) };
     const st = g.stats.perLayer[b];
     const attnOps = st.syn.q + st.syn.k + st.syn.v + st.syn.o;
     const moeOps = st.syn.router + st.syn.fc1 + st.syn.fc2;
@@ -72,7 +73,7 @@ for (const density of densities) {
       const q = linearCycles(bk.s0, tD, G) + 3;
       const o = linearCycles(bk.o, tD, G) + 3;
       const core = [0, 0, 0, 0];
-      bk.w.experts.forEach((e, i) => (core[i % 4] += e.s1.length ? 4 + linearCycles(e.s1, Math.ceil(F / 16), G) + linearCycles(e.h, tD, G) : 1));
+      bk.w.experts.forEach((e: { s1: number[]; h: number[] }, i: number) => (core[i % 4] += e.s1.length ? 4 + linearCycles(e.s1, Math.ceil(F / 16), G) + linearCycles(e.h, tD, G) : 1));
       cyc += 2 * (T * N * tD + 3) + 3 * q + o + T * (att + 2) + linearCycles(bk.w.s1Row, 1, G) + 1 + Math.max(...core) + 2 + T * N * tD + 1;
     }
     console.log(`  today (sequential halves, 84 lanes, lower bound): ${cyc} cycles, util ${(100 * total / (84 * cyc)).toFixed(1)}%`);
@@ -124,9 +125,23 @@ for (const density of densities) {
       cyc += words + 4 + 3 * q + o + attExposed + routerTail + ex;
     }
     const util = total / (lanes * cyc);
+    void 0;
     console.log(
       `  pool P ${P}${overlapDrain ? " +drain overlap" : ""} (${lanes} lanes): ${cyc.toFixed(0)} cycles, util ${(100 * util).toFixed(1)}%  [` +
         Object.entries(parts).map(([k, v]) => `${k} ${v}`).join(" ") + "]",
     );
+  }
+}
+
+// The implemented design (this preset's resolved hardware), with its exact cycle model
+{
+  const p = dataflowParams(r);
+  for (const density of densities) {
+    const { model, input } = randomModel(r, 1, density);
+    if (skew) for (const b of model.blocks) b.router.bias[0] = 2 ** (r.biasBits - 1) - 1;
+    const g = runGolden(r, model, input);
+    const m = dataflowCycles(p, dataflowWork(r, model, g.trace));
+    const lanes = r.hw.poolLanes + r.hw.routerLanes;
+    console.log(`implemented (pool ${r.hw.poolLanes} + router ${r.hw.routerLanes} lanes), density ${density}: ${m.total} cycles, util ${((100 * g.stats.syn) / (lanes * m.total)).toFixed(1)}%, pool work ${(100 * m.pool.work * r.hw.poolLanes / (lanes * m.total)).toFixed(1)}% of lane-cycles`);
   }
 }

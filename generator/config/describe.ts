@@ -56,10 +56,11 @@ export function describeRows(r: Resolved): [string, string, string][] {
     rows.push([`lif.${f}`, `thr ${l.threshold}, tau>>${l.tauShift}, ${l.decayInput ? "decayInput" : "no decayInput"}, fire ${l.fire}, reset ${l.reset}, ${l.stateBits}b`, `input X ${l.xBits} bits`]);
   }
   rows.push(
-    ["linearLanes", String(r.hw.linearLanes), "synaptic accumulator lanes (clamped to the widest layer)"],
+    ["synapticLanes", String(r.hw.synapticLanes), "lane budget: synaptic pool + router engine"],
+    ["pool lanes", `${r.hw.poolLanes} (${Math.ceil(r.D / r.hw.poolLanes)} tiles of D, ${Math.ceil(r.F / r.hw.poolLanes)} of F)`, "shared pool: every q, k, v, o, fc1, fc2 layer, derived"],
+    ["router lanes", `${r.hw.routerLanes} (${Math.ceil(r.E / r.hw.routerLanes)} tile(s))`, "router engine, derived"],
     ["tokenGroup", String(r.hw.tokenGroup), "rows sharing one weight fetch (clamped to T*N)"],
     ["attnCores", String(r.hw.attnCores), "physical attention cores"],
-    ["expertCores", String(r.hw.expertCores), "physical expert cores"],
     ["macroMinBits", String(r.hw.macroMinBits), "memories below this are flip-flops"],
     ["integration.mode", r.integration.mode, "2D or how the two dies split the design"],
     ["bond pitch", `${r.integration.bondPitchUm} um`, "hybrid-bond pitch"],

@@ -94,9 +94,20 @@ export function checkRunOutDir(out: string): void {
   if (fs.existsSync(out) && !fs.statSync(out).isDirectory()) throw new RunError(`output folder ${out} exists and is not a folder`);
 }
 
-function lanesOf(r: Resolved): number {
-  // synaptic accumulator lanes: attention engine + router engine + expert cores
-  return r.hw.linearLanes + r.E + r.hw.expertCores * r.hw.linearLanes;
+/** Synaptic accumulator lanes: the shared pool and the router engine (hardware.synapticLanes split by laneSplit). */
+function lanesOf(r: Resolved): { pool: number; router: number; total: number } {
+  return { pool: r.hw.poolLanes, router: r.hw.routerLanes, total: r.hw.poolLanes + r.hw.routerLanes };
+}
+
+/**
+ * run.json "engines": per synaptic engine its lanes, synaptic operations, utilization
+ * (ops / (lanes x cycles)) and the cycles of each perf class from the hardware counters
+ * (docs/ARCHITECTURE.md "perf classes"; idle, starve = waiting for input rows, waitW = waiting
+ * for weights, drain, stall = output/memory port not ready, ...).
+ */
+function enginesJson(lanes: ReturnType<typeof lanesOf>, cycles: number, syn: { pool: number; router: number }, classes: { pool: Record<string, number>; router: Record<string, number> }) {
+  const one = (l: number, ops: number, c: Record<string, number>) => ({ lanes: l, synapticOps: ops, utilization: cycles ? ops / (l * cycles) : 0, cycles: c });
+  return { pool: one(lanes.pool, syn.pool, classes.pool), router: one(lanes.router, syn.router, classes.router) };
 }
 
 export function tbFiles(d: Design, view: View): { files: GeneratedFile[]; tb: string; top: string } {
@@ -206,8 +217,10 @@ export async function st3dRun(r: Resolved, opts: RunOptions): Promise<RunSummary
       synapticOps: dec.syn,
       synByHalf: { attention: dec.synAttn, moe: dec.synMoe },
       routed: dec.routed,
-      lanes,
-      utilization: dec.cycles ? dec.syn / (lanes * dec.cycles) : 0,
+      lanes: lanes.total,
+      laneBound: dec.syn / lanes.total,
+      utilization: dec.cycles ? dec.syn / (lanes.total * dec.cycles) : 0,
+      engines: enginesJson(lanes, dec.cycles, { pool: dec.syn - dec.synRouter, router: dec.synRouter }, dec.classes),
       hostWrites: prog.writes,
       simulatedCycles: simCycles,
       wallSeconds: seconds,

@@ -34,7 +34,9 @@ export const REG = {
   ROUTED: 16, // 64-bit: routed (t, n, e) triples
   SYN_ATTN: 18, // 64-bit: synaptic ops of q, k, v, o
   SYN_MOE: 20, // 64-bit: synaptic ops of router, fc1, fc2
-  PHASE_BASE: 0x100, // 32-bit cycles of (block b, phase p) at PHASE_BASE + b*phases + p
+  SYN_ROUTER: 22, // 64-bit: synaptic ops of the router engine
+  CLASS_BASE: 0x40, // 40-bit (lo, hi) cycles of perf class c of the pool (engine 0) / router (engine 1) at CLASS_BASE + 2*(8*engine + c)
+  PHASE_BASE: 0x100, // 32-bit busy cycles of (block b, phase p = 1..9) at PHASE_BASE + b*phases + p - 1
 } as const;
 
 export interface HostMemory {
@@ -53,12 +55,13 @@ export interface CtrlParams {
   idLow: number;
   umem: HostMemory;
   hostMems: HostMemory[];
-  attnPhases: string[];
-  moePhases: string[];
-  /** counters per block: attnPhases + moePhases */
+  /** names of the dataflow phases 1..phases (counters per block) */
+  phaseNames: string[];
   phases: number;
   phaseBits: number;
   counterIdxBits: number;
+  /** width of the perf-class counters (40: 10^12 cycles) */
+  classBits: number;
 }
 
 export function hostMemory(mem: LogicalMemory, prefix: string, region: number): HostMemory {
@@ -68,9 +71,9 @@ export function hostMemory(mem: LogicalMemory, prefix: string, region: number): 
   return { mem, prefix, region, fields, fieldBits };
 }
 
-export function ctrlParams(r: Resolved, umem: LogicalMemory, hostMems: { mem: LogicalMemory; prefix: string }[], attnPhases: string[], moePhases: string[]): CtrlParams {
+export function ctrlParams(r: Resolved, umem: LogicalMemory, hostMems: { mem: LogicalMemory; prefix: string }[], phaseNames: readonly string[]): CtrlParams {
   if (hostMems.length + 2 > 256) throw new Error("too many host memories for the 8-bit region field");
-  const phases = attnPhases.length + moePhases.length;
+  const phases = phaseNames.length;
   return {
     module: `${r.name}_ctrl`,
     L: r.L,
@@ -78,11 +81,11 @@ export function ctrlParams(r: Resolved, umem: LogicalMemory, hostMems: { mem: Lo
     idLow: parseInt(r.hash.slice(-8), 16) >>> 0,
     umem: hostMemory(umem, "u", 1),
     hostMems: hostMems.map((h, i) => hostMemory(h.mem, h.prefix, i + 2)),
-    attnPhases,
-    moePhases,
+    phaseNames: [...phaseNames],
     phases,
-    phaseBits: idxBits(phases),
-    counterIdxBits: idxBits(r.L * phases),
+    phaseBits: idxBits(phases + 1),
+    counterIdxBits: Math.max(idxBits(r.L * phases), idxBits(phases + 1)),
+    classBits: 40,
   };
 }
 
@@ -123,17 +126,18 @@ export function ctrlContext(p: CtrlParams) {
     lastBlock: p.L - 1,
     umem: memCtx(p.umem),
     hostMems: p.hostMems.map(memCtx),
-    nAttnPhases: p.attnPhases.length,
-    nMoePhases: p.moePhases.length,
+    L: p.L,
     counters: p.L * p.phases,
     countersLast: p.L * p.phases - 1,
     counterIdxMsb: p.counterIdxBits - 1,
     phaseMsb: p.phaseBits - 1,
     phasesConst: p.phases,
-    attnPhaseList: p.attnPhases.map((name, i) => ({ name, code: i + 1, idx: i })),
-    moePhaseList: p.moePhases.map((name, i) => ({ name, code: i + 1, idx: p.attnPhases.length + i })),
     reg: REG,
     phaseEnd: REG.PHASE_BASE + p.L * p.phases,
+    classEnd: REG.CLASS_BASE + 32,
+    clsMsb: p.classBits - 1,
+    clsBits: p.classBits,
+    clsHi: p.classBits > 32 ? `{ ${64 - p.classBits}'d0, ccnt[r_idx[4:1]][${p.classBits - 1}:32] }` : "32'd0",
     counterPad: p.counterIdxBits - p.phaseBits,
   };
 }

@@ -23,7 +23,7 @@ export interface LinearEngineOptions {
   wDepth: number;
   /** words of the bias memory (each lanes x biasBits) */
   bDepth: number;
-  /** P, output channels in parallel (default hw.linearLanes) */
+  /** P, output channels in parallel (default hw.poolLanes) */
   lanes?: number;
   /** G, rows per token group (default hw.tokenGroup) */
   group?: number;
@@ -69,7 +69,7 @@ export interface LinearEngineParams {
  * @param tag module-name suffix, unique within the design (e.g. "qkv", "e0")
  */
 export function linearEngineParams(r: Resolved, tag: string, o: LinearEngineOptions): LinearEngineParams {
-  const lanes = o.lanes ?? r.hw.linearLanes;
+  const lanes = o.lanes ?? r.hw.poolLanes;
   const group = o.group ?? r.hw.tokenGroup;
   const need = (ok: boolean, msg: string) => {
     if (!ok) throw new Error(`linearEngine ${tag}: ${msg}`);
