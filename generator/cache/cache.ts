@@ -19,25 +19,11 @@
  */
 import crypto from "node:crypto";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
+import { cacheKey, cacheRoot, ENTRY_MARKER, fileHash, readEntry } from "./entry.mjs";
 
-export const ENTRY_MARKER = ".st3d-entry.json";
-
-/** The cache root (absolute). */
-export function cacheRoot(): string {
-  const env = process.env.ST3D_CACHE;
-  if (env) return path.resolve(env);
-  const xdg = process.env.XDG_CACHE_HOME;
-  return path.join(xdg ? path.resolve(xdg) : path.join(os.homedir(), ".cache"), "st3d");
-}
-
-/** sha256 hex of strings/buffers, in order (a cache key). */
-export function cacheKey(...parts: (string | Buffer)[]): string {
-  const h = crypto.createHash("sha256");
-  for (const p of parts) h.update(typeof p === "string" ? `${p.length}:` : `${p.length}b:`).update(p);
-  return h.digest("hex").slice(0, 24);
-}
+// the read side (root, key, marker, verification) is plain JavaScript, shared with the launcher
+export { cacheKey, cacheRoot, ENTRY_MARKER };
 
 interface Marker<T> {
   key: string;
@@ -53,21 +39,6 @@ function listFiles(dir: string, rel = ""): string[] {
     else if (e.isFile() && p !== ENTRY_MARKER) out.push(p);
   }
   return out.sort();
-}
-
-const fileHash = (f: string) => crypto.createHash("sha256").update(fs.readFileSync(f)).digest("hex");
-
-/** The value of a complete, intact entry, or undefined (missing, incomplete or corrupt). */
-function readEntry<T>(dir: string, key: string): { ok: true; value: T } | { ok: false; exists: boolean } {
-  if (!fs.existsSync(dir)) return { ok: false, exists: false };
-  try {
-    const m = JSON.parse(fs.readFileSync(path.join(dir, ENTRY_MARKER), "utf8")) as Marker<T>;
-    if (m.key !== key || !m.files || typeof m.files !== "object") return { ok: false, exists: true };
-    for (const [rel, h] of Object.entries(m.files)) if (fileHash(path.join(dir, rel)) !== h) return { ok: false, exists: true };
-    return { ok: true, value: m.value };
-  } catch {
-    return { ok: false, exists: true };
-  }
 }
 
 function discard(kindDir: string, dir: string): void {

@@ -68,6 +68,14 @@ export function moduleIndex(files: GeneratedFile[]): Map<string, GeneratedFile> 
  * The files a top needs, in the order of `files`: the top's file and, transitively, every file
  * declaring a module whose name appears (outside comments) in a file already needed.
  */
+/** identifiers of a file outside comments (memoized: every filelist of every top scans the same files) */
+const tokensOf = new WeakMap<GeneratedFile, Set<string>>();
+function fileTokens(f: GeneratedFile): Set<string> {
+  let t = tokensOf.get(f);
+  if (!t) tokensOf.set(f, (t = new Set(stripComments(f.content).match(/[A-Za-z_][A-Za-z0-9_$]*/g) ?? [])));
+  return t;
+}
+
 export function filesForTop(files: GeneratedFile[], top: string): GeneratedFile[] {
   const idx = moduleIndex(files);
   const first = idx.get(top);
@@ -76,7 +84,7 @@ export function filesForTop(files: GeneratedFile[], top: string): GeneratedFile[
   const work = [first];
   while (work.length) {
     const f = work.pop()!;
-    for (const tok of new Set(stripComments(f.content).match(/[A-Za-z_][A-Za-z0-9_$]*/g) ?? [])) {
+    for (const tok of fileTokens(f)) {
       const dep = idx.get(tok);
       if (dep && !need.has(dep.path)) {
         need.add(dep.path);

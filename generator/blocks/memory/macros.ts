@@ -113,9 +113,13 @@ export function planMemory(r: Resolved, m: LogicalMemory): MemoryPlan {
     MACRO_EXTRA_SHAPES.map((s) => s.width),
   );
   let best: { banks: number[]; cols: number[]; pad: number; count: number; shapes: number; cost: number } | undefined;
-  for (const banks of depthLists)
-    for (const cols of widthLists) {
-      if (!banks.every((d) => cols.every((w) => inCatalog(d, w)))) continue;
+  // catalog membership over the distinct shapes only (a uniform list of a deep memory is long)
+  const distinct = (l: number[]) => [...new Set(l)];
+  const dSets = depthLists.map(distinct);
+  const wSets = widthLists.map(distinct);
+  for (const [bi, banks] of depthLists.entries())
+    for (const [ci, cols] of widthLists.entries()) {
+      if (!dSets[bi].every((d) => wSets[ci].every((w) => inCatalog(d, w)))) continue;
       const sumD = banks.reduce((a, b) => a + b, 0);
       const sumW = cols.reduce((a, b) => a + b, 0);
       const pad = sumD * sumW - logicalBits;
