@@ -183,25 +183,32 @@ for (const preset of presets) {
 }
 
 // ------------------------------------------------------------------------------ Verilator vs Icarus
-/** The simulator binary alone on a run's host program (best of `n`): wall seconds. */
-async function simSeconds(preset: string, density: number, sim: "verilator" | "icarus", n: number): Promise<number> {
+/**
+ * The simulator binaries alone on the same run's host program: best wall seconds of `n` runs
+ * each, Verilator and Icarus interleaved (so a load spike on the shared machine hits both).
+ */
+async function simSeconds(preset: string, density: number, n: number): Promise<{ verilator: number; icarus: number }> {
   const r = resolve(loadConfig(preset));
   const d = buildDesign(r);
-  const built = await buildRunSim(d, sim, "2d", path.join(REPO_ROOT, "build", "run"), () => {});
   const { model, input } = makeModel(r, density, false);
-  const dir = path.join(OUT, preset, `d${density}`, `sim-${sim}`);
+  const dir = path.join(OUT, preset, `d${density}`, "sim-speed");
   fs.mkdirSync(dir, { recursive: true });
   const cmd = path.join(dir, "host.cmd");
   fs.writeFileSync(cmd, hostProgram(d.acc, model, input).lines.join("\n") + "\n");
   const plus = [`+cmd=${cmd}`, `+out=${path.join(dir, "host.out")}`];
-  const times: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const t0 = performance.now();
-    const res = sim === "icarus" ? spawnSync("vvp", ["-n", built.bin, ...plus], { encoding: "utf8" }) : spawnSync(built.bin, [...plus, "+verilator+rand+reset+2", "+verilator+seed+1"], { encoding: "utf8" });
-    times.push((performance.now() - t0) / 1000);
-    if (res.status !== 0 || !/PASS/.test(res.stdout)) throw new Error(`${sim} run of ${preset} failed:\n${res.stdout}\n${res.stderr}`);
-  }
-  return Math.min(...times);
+  const bin = {
+    verilator: (await buildRunSim(d, "verilator", "2d", path.join(REPO_ROOT, "build", "run"), () => {})).bin,
+    icarus: (await buildRunSim(d, "icarus", "2d", path.join(REPO_ROOT, "build", "run"), () => {})).bin,
+  };
+  const best = { verilator: Infinity, icarus: Infinity };
+  for (let i = 0; i < n; i++)
+    for (const sim of ["verilator", "icarus"] as const) {
+      const t0 = performance.now();
+      const res = sim === "icarus" ? spawnSync("vvp", ["-n", bin.icarus, ...plus], { encoding: "utf8" }) : spawnSync(bin.verilator, [...plus, "+verilator+rand+reset+2", "+verilator+seed+1"], { encoding: "utf8" });
+      best[sim] = Math.min(best[sim], (performance.now() - t0) / 1000);
+      if (res.status !== 0 || !/PASS/.test(res.stdout)) throw new Error(`${sim} run of ${preset} failed:\n${res.stdout}\n${res.stderr}`);
+    }
+  return best;
 }
 
 const speed: Record<string, unknown> = {};
@@ -209,9 +216,9 @@ if (presets.includes("tiny")) {
   const d = densities.includes(0.2) ? 0.2 : densities[0];
   const ic = await benchRun("tiny", d, false, "icarus");
   runs.push(ic);
-  const v = await simSeconds("tiny", d, "verilator", 7);
-  const i = await simSeconds("tiny", d, "icarus", 7);
-  speed.tiny = { density: d, verilatorSeconds: v, icarusSeconds: i, ratio: i / v, stRunWall: { verilator: runs.find((x) => x.preset === "tiny" && x.density === d && x.sim === "verilator" && !x.skew)!.wallSeconds, icarus: ic.wallSeconds } };
+  const t = await simSeconds("tiny", d, 15);
+  const [v, i] = [t.verilator, t.icarus];
+  speed.tiny = { density: d, runs: 15, verilatorSeconds: v, icarusSeconds: i, ratio: i / v, stRunWall: { verilator: runs.find((x) => x.preset === "tiny" && x.density === d && x.sim === "verilator" && !x.skew)!.wallSeconds, icarus: ic.wallSeconds } };
 }
 if (presets.includes("cifar") && icarusMinutes > 0) {
   const d = densities.includes(0.1) ? 0.1 : densities[0];
@@ -289,7 +296,7 @@ if (c1) {
 md.push("");
 if (speed.tiny) {
   const s = speed.tiny as { density: number; verilatorSeconds: number; icarusSeconds: number; ratio: number; stRunWall: { verilator: number; icarus: number } };
-  md.push(`Simulator speed, tiny density ${s.density} (host loading + inference + readback, the simulator process alone, best of 7): Verilator ${(1000 * s.verilatorSeconds).toFixed(1)} ms, Icarus ${(1000 * s.icarusSeconds).toFixed(0)} ms, ratio ${s.ratio.toFixed(1)}; through \`st3d run\` (process start included): ${s.stRunWall.verilator.toFixed(3)} s vs ${s.stRunWall.icarus.toFixed(3)} s.`);
+  md.push(`Simulator speed, tiny density ${s.density} (host loading + inference + readback, the simulator process alone, best of 15 each, interleaved): Verilator ${(1000 * s.verilatorSeconds).toFixed(1)} ms, Icarus ${(1000 * s.icarusSeconds).toFixed(0)} ms, ratio ${s.ratio.toFixed(1)}; through \`st3d run\` (process start included): ${s.stRunWall.verilator.toFixed(3)} s vs ${s.stRunWall.icarus.toFixed(3)} s.`);
 }
 if (speed.cifar) {
   const s = speed.cifar as { finished: boolean; density: number; icarusSeconds?: number; verilatorSeconds: number; ratio?: number; limitMinutes?: number };

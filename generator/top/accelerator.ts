@@ -156,8 +156,8 @@ export function buildAccelerator(r: Resolved): Accelerator {
 export function memoryImages(acc: Accelerator, model: Model): Map<string, bigint[]> {
   const img = dataflowImages(acc.r, acc.dataflow.geo, model);
   const mod = (o: { memories: DataflowMemory[] }, prefix: string) => o.memories.find((m) => m.prefix === prefix)!.mem.module;
-  return new Map([
-    [mod(acc.pool, "wp"), img.wp],
+  return new Map<string, bigint[]>([
+    ...img.wp.map((words, b): [string, bigint[]] => [mod(acc.pool, `wp${b}`), words]),
     [mod(acc.pool, "bp"), img.bp],
     [mod(acc.dataflow, "wr"), img.wr],
     [mod(acc.dataflow, "br"), img.br],

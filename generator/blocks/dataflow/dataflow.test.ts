@@ -257,13 +257,13 @@ describe("dataflow parameters, images and cycle model", () => {
         const o = j * g.P + i;
         for (const [l, name] of (["q", "k", "v", "o"] as const).entries()) {
           expect(lane(img.bp[l * g.layerB + j], i, r.biasBits)).toBe(o < r.D ? bw[name].bias[o] : 0);
-          for (const c of [0, 7, r.D - 1]) expect(lane(img.wp[l * g.layerW + j * r.D + c], i, r.weightBits)).toBe(o < r.D ? bw[name].weight[o][c] : 0);
+          for (const c of [0, 7, r.D - 1]) expect(lane(img.wp[0][l * g.layerW + j * r.D + c], i, r.weightBits)).toBe(o < r.D ? bw[name].weight[o][c] : 0);
         }
         for (let e = 0; e < r.E; e++) {
           const base = 4 * g.layerW + e * g.perExpW;
           for (const c of [0, r.D - 1]) {
-            expect(lane(img.wp[base + j * r.D + c], i, r.weightBits)).toBe(o < r.F ? bw.experts[e].fc1.weight[o][c] : 0);
-            expect(lane(img.wp[base + g.tilesF * r.D + j * r.F + c], i, r.weightBits)).toBe(o < r.D ? bw.experts[e].fc2.weight[o][c] : 0);
+            expect(lane(img.wp[0][base + j * r.D + c], i, r.weightBits)).toBe(o < r.F ? bw.experts[e].fc1.weight[o][c] : 0);
+            expect(lane(img.wp[0][base + g.tilesF * r.D + j * r.F + c], i, r.weightBits)).toBe(o < r.D ? bw.experts[e].fc2.weight[o][c] : 0);
           }
           expect(lane(img.bp[4 * g.layerB + e * g.perExpB + g.tilesF + j], i, r.biasBits)).toBe(o < r.D ? bw.experts[e].fc2.bias[o] : 0);
         }

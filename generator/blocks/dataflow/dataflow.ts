@@ -65,7 +65,7 @@ export interface DataflowGeometry {
   layerB: number;
   perExpB: number;
   blockB: number;
-  wpDepth: number;
+  /** words of one weight bank (one block): blockW; bias memory: L * blockB */
   bpDepth: number;
   /** router weights: word (b*tilesR + j)*D + c, biases b*tilesR + j */
   wrDepth: number;
@@ -116,7 +116,6 @@ export function dataflowGeometry(r: Resolved): DataflowGeometry {
     layerB,
     perExpB,
     blockB,
-    wpDepth: L * blockW,
     bpDepth: L * blockB,
     wrDepth: L * tilesR * D,
     brDepth: L * tilesR,
@@ -196,7 +195,7 @@ export function dataflowParams(r: Resolved): DataflowParams {
   const g = dataflowGeometry(r);
   const { D, F, E, k, L, P, R, G, rows, rowBits, nBits } = g;
   const name = r.name;
-  const pool = linearEngineParams(r, "pool", { inMax: g.inMax, tilesMax: g.tilesMax, tagBits: rowBits, wDepth: g.wpDepth, bDepth: g.bpDepth, lanes: P, group: G });
+  const pool = linearEngineParams(r, "pool", { inMax: g.inMax, tilesMax: g.tilesMax, tagBits: rowBits, wDepth: g.blockW, bDepth: g.bpDepth, lanes: P, group: G });
   const router = linearEngineParams(r, "router", { inMax: D, tilesMax: g.tilesR, tagBits: rowBits, wDepth: g.wrDepth, bDepth: g.brDepth, lanes: R, group: G });
   const perToken = r.routing === "per-token";
   const topk = topkRouterParams(r, perToken ? { zBits: r.routerSumBits, tagBits: nBits } : { zBits: r.accBits, tagBits: rowBits });
@@ -291,6 +290,7 @@ function dataflowPorts(p: DataflowParams): DataflowPort[] {
   add("p_cfg_tiles", "output", e.tilesBits);
   add("p_cfg_wbase", "output", e.wAddrBits);
   add("p_cfg_bbase", "output", e.bAddrBits);
+  add("p_cfg_wbank", "output", idxBits(g.L));
   add("p_done", "input");
   add("p_row_valid", "output");
   add("p_row_ready", "input");
@@ -498,6 +498,7 @@ export function dataflowContext(p: DataflowParams) {
     hAddr: stAddrOf("p_out_tag", "p_out_tile", tB, hA, g.tilesF),
     oJ4d: "o_j4",
     akToT: resizeU("at_k", p.akBits, p.attn.tBits),
+    bkToBank: resizeU("bk", p.bkBits, idxBits(L)),
     scLmask: lmask("sc_j", jd, g.tilesD, D),
     qLmask: lmask("q_j2", tB, g.tilesD, D),
     hLmask: lmask("h_j2", tB, g.tilesF, F),
@@ -530,11 +531,9 @@ export function dataflowContext(p: DataflowParams) {
       ex0: ulit(p.exBits, 0),
       ex1: ulit(p.exBits, 1),
       exLast: ulit(p.exBits, E - 1),
-      wp0: ulit(wpA, 0),
       bp0: ulit(bpA, 0),
       wr0: ulit(wrA, 0),
       br0: ulit(brA, 0),
-      wpBlk: modLit(wpA, g.blockW),
       bpBlk: modLit(bpA, g.blockB),
       wrBlk: modLit(wrA, g.tilesR * D),
       brBlk: modLit(brA, g.tilesR),
@@ -629,18 +628,18 @@ export function packLanes(values: number[], bits: number): bigint {
 export const POOL_LAYERS = ["q", "k", "v", "o"] as const;
 
 /**
- * Words of the host-written memories: pool weights/biases (wp, bp: the synPool's) and router
- * weights/biases (wr, br), as arrays indexed by address.  Pool layout per block b (base
- * b*blockW): q, k, v, o at l*tilesD*D, then expert e at 4*tilesD*D + e*perExpW: fc1 (tile j,
+ * Words of the host-written memories: pool weights (wp[b]: the synPool's bank of block b),
+ * pool biases (bp) and router weights/biases (wr, br), as arrays indexed by address.  Pool
+ * weights in bank b: q, k, v, o at l*tilesD*D, then expert e at 4*tilesD*D + e*perExpW: fc1 (tile j,
  * channel c at + j*D + c), fc2 (at + tilesF*D + j*F + c); lane l = weight[j*P + l][c], 0 past
  * the layer's outputs.  Biases: b*blockB + l*tilesD + j, experts 4*tilesD + e*perExpB + j (fc1),
  * + tilesF + j (fc2).  Router: word (b*tilesR + j)*D + c, lane l = router.weight[j*R + l][c];
  * bias b*tilesR + j.
  */
-export function dataflowImages(r: Resolved, g: DataflowGeometry, model: Model): { wp: bigint[]; bp: bigint[]; wr: bigint[]; br: bigint[] } {
+export function dataflowImages(r: Resolved, g: DataflowGeometry, model: Model): { wp: bigint[][]; bp: bigint[]; wr: bigint[]; br: bigint[] } {
   if (model.blocks.length !== g.L) throw new Error(`dataflowImages: model has ${model.blocks.length} blocks, config says ${g.L}`);
   const { D, F, P, R } = g;
-  const wp = new Array<bigint>(g.wpDepth).fill(0n);
+  const wp = [...Array(g.L)].map(() => new Array<bigint>(g.blockW).fill(0n));
   const bp = new Array<bigint>(g.bpDepth).fill(0n);
   const wr = new Array<bigint>(g.wrDepth).fill(0n);
   const br = new Array<bigint>(g.brDepth).fill(0n);
@@ -654,12 +653,12 @@ export function dataflowImages(r: Resolved, g: DataflowGeometry, model: Model): 
     }
   };
   model.blocks.forEach((bw, b) => {
-    POOL_LAYERS.forEach((l, i) => put(b * g.blockW + i * g.layerW, b * g.blockB + i * g.layerB, bw[l].weight, bw[l].bias, P, wp, bp));
+    POOL_LAYERS.forEach((l, i) => put(i * g.layerW, b * g.blockB + i * g.layerB, bw[l].weight, bw[l].bias, P, wp[b], bp));
     bw.experts.forEach((ew, e) => {
-      const wb = b * g.blockW + 4 * g.layerW + e * g.perExpW;
+      const wb = 4 * g.layerW + e * g.perExpW;
       const bb = b * g.blockB + 4 * g.layerB + e * g.perExpB;
-      put(wb, bb, ew.fc1.weight, ew.fc1.bias, P, wp, bp);
-      put(wb + g.tilesF * D, bb + g.tilesF, ew.fc2.weight, ew.fc2.bias, P, wp, bp);
+      put(wb, bb, ew.fc1.weight, ew.fc1.bias, P, wp[b], bp);
+      put(wb + g.tilesF * D, bb + g.tilesF, ew.fc2.weight, ew.fc2.bias, P, wp[b], bp);
     });
     put(b * g.tilesR * D, b * g.tilesR, bw.router.weight, bw.router.bias, R, wr, br);
   });

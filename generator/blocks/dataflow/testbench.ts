@@ -56,11 +56,13 @@ export function renderDataflowTb(tbModule: string, shapes: DataflowTbShape[]): G
     const limit = dataflowCycleLimit(p);
     worstNs = Math.max(worstNs, 10 * limit);
     const poolPorts = [
-      "clk", "rst", "start", "cfg_fanin", "cfg_tiles", "cfg_wbase", "cfg_bbase", "busy", "done", "row_valid", "row_ready", "row_tag", "row_spikes",
-      "row_last", "out_valid", "out_ready", "out_tag", "out_tile", "out_data", "out_last", "perf_class", "w_gnt", "wp_re", "wp_raddr", "wp_rdata", "bp_re", "bp_raddr", "bp_rdata",
+      "clk", "rst", "start", "cfg_fanin", "cfg_tiles", "cfg_wbase", "cfg_bbase", "cfg_wbank", "busy", "done", "row_valid", "row_ready", "row_tag", "row_spikes",
+      "row_last", "out_valid", "out_ready", "out_tag", "out_tile", "out_data", "out_last", "perf_class", "w_gnt",
+      ...pool.memories.flatMap((m) => [`${m.prefix}_re`, `${m.prefix}_raddr`, `${m.prefix}_rdata`]),
     ];
     const poolNet: Record<string, string> = { clk: "clk", rst: "rst", busy: "pool_busy", out_last: "pool_out_last", perf_class: "pool_class", w_gnt: "1'b1" };
-    const poolConns = poolPorts.map((n, i) => ({ name: n, expr: poolNet[n] ?? (n.startsWith("wp_") || n.startsWith("bp_") ? n : `p_${n}`), sep: i === poolPorts.length - 1 ? "" : "," }));
+    const memPin = new Set(pool.memories.flatMap((m) => [`${m.prefix}_re`, `${m.prefix}_raddr`, `${m.prefix}_rdata`]));
+    const poolConns = poolPorts.map((n, i) => ({ name: n, expr: poolNet[n] ?? (memPin.has(n) ? n : `p_${n}`), sep: i === poolPorts.length - 1 ? "" : "," }));
     const ctx = {
       tbsModule,
       module: p.module,
@@ -208,8 +210,8 @@ export function writeDataflowCase(dir: string, c: DataflowCase, seed: number): D
   const img = dataflowImages(r, g, c.model);
   const wrMem = p.memories.find((m) => m.prefix === "wr")!.mem;
   const brMem = p.memories.find((m) => m.prefix === "br")!.mem;
-  write("wp", img.wp, pool.memories[0].mem.width);
-  write("bp", img.bp, pool.memories[1].mem.width);
+  img.wp.forEach((words, b) => write(`wp${b}`, words, pool.memories[b].mem.width));
+  write("bp", img.bp, pool.memories.find((m) => m.prefix === "bp")!.mem.width);
   write("wr", img.wr, wrMem.width);
   write("br", img.br, brMem.width);
 
