@@ -238,7 +238,16 @@ describe("dataflow parameters, images and cycle model", () => {
     );
     const c = dataflowParams(resolve(loadConfig("cifar")));
     expect([c.geo.P, c.geo.R, c.geo.tilesD, c.geo.tilesF, c.geo.tilesR]).toEqual([77, 4, 5, 5, 1]);
-    expect(synPoolParams(resolve(loadConfig("cifar"))).engine.lanes).toBe(77);
+    const pool = synPoolParams(resolve(loadConfig("cifar")));
+    expect(pool.engine.lanes).toBe(77);
+    // one weight bank per block (4 x 23040 words of 77 lanes), one bias memory
+    expect(pool.memories.map((m) => [m.prefix, m.mem.depth, m.mem.width])).toEqual([
+      ["wp0", 23040, 616],
+      ["wp1", 23040, 616],
+      ["wp2", 23040, 616],
+      ["wp3", 23040, 616],
+      ["bp", 240, 77 * 16],
+    ]);
   });
 
   it("lays out the pool and router weights as documented", () => {
