@@ -23,10 +23,10 @@ import { randomModel, writeInput, writeModelDir } from "../generator/model/tenso
 import { buildRunSim, st3dRun } from "../generator/run/run.ts";
 import { hostProgram } from "../generator/run/host.ts";
 import { dataflowCycles, dataflowWork } from "../generator/blocks/dataflow/cycles.ts";
-import { DATAFLOW_PHASES } from "../generator/blocks/dataflow/dataflow.ts";
+import { DATAFLOW_PHASES, dataflowParams } from "../generator/blocks/dataflow/dataflow.ts";
 import { PERF_CLASSES } from "../generator/blocks/linearEngine/linearEngine.ts";
 import { progress } from "../generator/progress/progress.ts";
-import { REPO_ROOT } from "../generator/render/render.ts";
+import { REPO_ROOT } from "../generator/core/paths.ts";
 
 const args = process.argv.slice(2);
 const opt = (k: string, d: string) => {
@@ -139,7 +139,7 @@ async function benchRun(preset: string, density: number, skew: boolean, sim: "ve
   writeModelDir(r, model, path.join(dir, "weights"));
   writeInput(r, input, path.join(dir, "input.npy"));
   const g = runGolden(r, model, input);
-  const m = dataflowCycles(buildDesign(r).acc.dataflow, dataflowWork(r, model, g.trace));
+  const m = dataflowCycles(dataflowParams(r), dataflowWork(r, model, g.trace));
   console.error(`[bench] ${tag} on ${sim}: model ${m.total} cycles ...`);
   const res = await st3dRun(r, { weights: path.join(dir, "weights"), input: path.join(dir, "input.npy"), out: path.join(dir, `out-${sim}`), sim, log: (x) => console.error(`[bench]   ${x}`) });
   const a = res.output.flat(2);

@@ -1,37 +1,80 @@
 /**
- * The whole accelerator (SPEC §1.3 for L blocks): ctrl + the dataflow unit + the synaptic
- * pool + every logical memory, assembled as one Netlist from which the 2D top (and the 3D
- * tiers) are rendered.  Also the host-side view: which memory image goes to which host region.
+ * The whole accelerator (SPEC §1.3 for L blocks): ctrl + the blocks of TOP_BLOCKS (the dataflow
+ * unit and the synaptic pool) + every logical memory, assembled as one Netlist from which the 2D
+ * top (and the 3D tiers) are rendered.  Also the host-side view: which memory image goes to
+ * which host region.
+ *
+ * The top loops over TOP_BLOCKS: each entry's block gives its params, its files, its memories
+ * (one memory instance per BlockMemory, wired to the block's `<prefix>_*` pins) and the images
+ * of its host-written memories (whose write ports ctrl drives).  The block's ports towards ctrl
+ * are the nets `<tag>_<port>`; the entry's `net` names the nets of its other ports (the pool
+ * port between the dataflow unit and the pool).  docs/ARCHITECTURE.md "How to add a block".
  */
 import type { Resolved } from "../config/resolve.ts";
-import { renderVerilog, type GeneratedFile } from "../render/render.ts";
-import { idxBits } from "../util/bits.ts";
-import { type LogicalMemory } from "../blocks/memory/ram1r1w.ts";
-import { ctrlParams, renderCtrl, type CtrlParams } from "../blocks/ctrl/ctrl.ts";
-import { DATAFLOW_PHASES, dataflowImages, dataflowParams, renderDataflow, type DataflowMemory, type DataflowParams } from "../blocks/dataflow/dataflow.ts";
-import { renderSynPool, synPoolParams, type SynPoolParams } from "../blocks/synPool/synPool.ts";
+import { fileHeader } from "../render/render.ts";
+import { residualMemory, type LogicalMemory } from "../blocks/memory/ram1r1w.ts";
+import { ctrlBlock, type CtrlParams } from "../blocks/ctrl/ctrl.ts";
+import { DATAFLOW_PHASES, dataflowBlock } from "../blocks/dataflow/dataflow.ts";
+import { synPoolBlock } from "../blocks/synPool/synPool.ts";
 import type { Model } from "../model/golden.ts";
-import { type InstanceDecl, type Netlist, type PortDecl, renderStructural, netInfo } from "./netlist.ts";
+import { type InstanceDecl, type Netlist, renderStructural, netInfo } from "./netlist.ts";
+import { memoryModulePorts, type Block, type BlockMemory, type PortDecl } from "../blocks/block.ts";
+import type { GeneratedFile } from "../core/files.ts";
 import { portsOf } from "./ports.ts";
 
-/** Per-block phase counters of ctrl (run.json perLayer), in register order. */
+/** Per-block phase counters of ctrl (run.json perLayer), in the order of the dataflow's `phase` codes 1.. */
 export const PHASES = DATAFLOW_PHASES;
 
-export interface Accelerator {
+/** A block at the top level. */
+export interface TopBlock {
+  /** net prefix of its ports towards ctrl (`<tag>_start`, `<tag>_u_raddr` ...) and of its memories */
+  tag: string;
+  /** instance name */
+  inst: string;
+  /** the net of a port that is neither towards ctrl, a perf counter nor a memory pin (undefined: none) */
+  net?: (port: PortDecl) => string | undefined;
+  // the top only uses params/render/memories/images, whatever the block's options and cycle model
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  block: Block<any, void, any, any>;
+}
+
+/** The pool's engine port towards the dataflow unit: nets p_<port> (the dataflow's p_* pins). */
+const POOL_NET = (p: PortDecl): string => {
+  if (p.name === "w_gnt") return "1'b1"; // on-chip weight banks: every weight read is granted at once
+  if (p.name === "perf_class") return "pool_class";
+  if (p.name === "busy" || p.name === "out_last") return `unused_p_${p.name}`;
+  return `p_${p.name}`;
+};
+
+/** The blocks of the top level, in instance order (ctrl comes first and starts the dataflow unit). */
+export const TOP_BLOCKS: readonly TopBlock[] = [
+  { tag: "d", inst: "u_dataflow", block: dataflowBlock, net: (p) => (p.name.startsWith("p_") ? p.name : undefined) },
+  { tag: "p", inst: "u_pool", block: synPoolBlock, net: POOL_NET },
+];
+
+/** A top-level block with its params derived for one config. */
+export interface PlannedBlock {
+  entry: TopBlock;
+  params: { module: string };
+  memories: BlockMemory[];
+}
+
+/** What the top consists of for one config, before anything is rendered (cheap: also what validation checks). */
+export interface AcceleratorPlan {
   r: Resolved;
-  top: string;
-  netlist: Netlist;
+  blocks: PlannedBlock[];
   ctrl: CtrlParams;
-  dataflow: DataflowParams;
-  pool: SynPoolParams;
   umem: LogicalMemory;
   /** every logical memory of the design (umem first) */
   memories: LogicalMemory[];
-  /** logic files (ctrl, dataflow, pool and their submodules); memory views are added by design.ts */
+}
+
+export interface Accelerator extends AcceleratorPlan {
+  top: string;
+  netlist: Netlist;
+  /** logic files (ctrl, the blocks and their submodules); memory views are added by design.ts */
   logicFiles: GeneratedFile[];
   topFile: GeneratedFile;
-  /** geometry used by the host program */
-  geom: { tBits: number; nBits: number; rowsPadded: number; tilesD: number; P: number };
 }
 
 export const CHIP_PORTS: PortDecl[] = [
@@ -47,91 +90,80 @@ export const CHIP_PORTS: PortDecl[] = [
   { name: "busy", dir: "output", width: 1 },
 ];
 
-function memPorts(m: LogicalMemory): PortDecl[] {
-  return [
-    { name: "clk", dir: "input", width: 1 },
-    { name: "re", dir: "input", width: 1 },
-    { name: "raddr", dir: "input", width: m.addrBits },
-    { name: "rdata", dir: "output", width: m.width },
-    { name: "we", dir: "input", width: 1 },
-    { name: "waddr", dir: "input", width: m.addrBits },
-    { name: "wdata", dir: "input", width: m.width },
-    { name: "wmask", dir: "input", width: m.width },
-  ];
+/** Ports of a top-level block that ctrl drives or reads, and the net suffix they connect to (`<tag>_<suffix>`). */
+const CTRL_SIDE: Record<string, string> = {
+  start: "start",
+  busy: "busy",
+  done: "done",
+  blk: "blk",
+  phase: "phase",
+  rt_class: "rt_class",
+  u_re: "u_re",
+  u_raddr: "u_raddr",
+  u_we: "u_we",
+  u_waddr: "u_waddr",
+  u_wdata: "u_wdata",
+};
+const MEM_PINS = ["re", "raddr", "rdata", "we", "waddr", "wdata", "wmask"];
+
+export function planAccelerator(r: Resolved): AcceleratorPlan {
+  const umem = residualMemory(r);
+  const blocks: PlannedBlock[] = TOP_BLOCKS.map((entry) => {
+    const params = entry.block.params(r, undefined);
+    return { entry, params, memories: entry.block.memories(params) };
+  });
+  // host regions: the pool's weight banks and biases first, then the router's
+  const hostMems: { mem: LogicalMemory; prefix: string }[] = [];
+  for (const b of [...blocks].reverse()) for (const m of b.memories) if (m.hostWritable) hostMems.push({ mem: m.mem, prefix: `${b.entry.tag}_${m.prefix}` });
+  const ctrl = ctrlBlock.params(r, { umem, hostMems, phaseNames: PHASES });
+  const memories = [umem, ...blocks.flatMap((b) => b.memories.map((m) => m.mem))];
+  return { r, blocks, ctrl, umem, memories };
 }
 
 export function buildAccelerator(r: Resolved): Accelerator {
-  const dataflow = dataflowParams(r);
-  const pool = synPoolParams(r);
-  const g = dataflow.geo;
-  const umem = dataflow.umem;
-  const owners: { tag: string; inst: string; module: string; group: string; mems: DataflowMemory[] }[] = [
-    { tag: "d", inst: "u_dataflow", module: dataflow.module, group: "dataflow", mems: dataflow.memories },
-    { tag: "p", inst: "u_pool", module: pool.module, group: "pool", mems: pool.memories },
-  ];
-  const hostMems: { mem: LogicalMemory; prefix: string }[] = [];
-  for (const o of [owners[1], owners[0]]) for (const m of o.mems) if (m.hostWritable) hostMems.push({ mem: m.mem, prefix: `${o.tag}_${m.prefix}` });
-  const ctrl = ctrlParams(r, umem, hostMems, PHASES);
-
-  const logicFiles = [...renderCtrl(r, ctrl), ...renderDataflow(r, dataflow), ...renderSynPool(r, pool)];
+  const plan = planAccelerator(r);
+  const { ctrl, umem } = plan;
+  const logicFiles = [...ctrlBlock.render(r, ctrl), ...plan.blocks.flatMap((b) => b.entry.block.render(r, b.params))];
   const instances: InstanceDecl[] = [];
 
-  // ctrl: net names = its port names (d_*, u_*, host_*, <memory>_* write ports, pool_class)
+  // ctrl: net names = ctrl port names (d_*, u_*, host_*, pool_class, the host write ports)
   const ctrlPorts = portsOf(logicFiles, ctrl.module);
   instances.push({ name: "u_ctrl", module: ctrl.module, kind: "logic", group: "ctrl", ports: ctrlPorts, conns: Object.fromEntries(ctrlPorts.map((p) => [p.name, p.name])) });
 
-  const memPin = (o: (typeof owners)[number]) => {
-    const m = new Map<string, DataflowMemory>();
-    for (const x of o.mems) for (const pin of ["re", "raddr", "rdata", "we", "waddr", "wdata", "wmask"]) m.set(`${x.prefix}_${pin}`, x);
-    return m;
-  };
-  // the dataflow unit: ctrl-facing pins d_<pin>, the pool port p_* (shared net names with the pool), memories d_<prefix>_*
-  {
-    const o = owners[0];
-    const ports = portsOf(logicFiles, o.module);
-    const pins = memPin(o);
-    const toCtrl: Record<string, string> = { start: "d_start", busy: "d_busy", done: "d_done", blk: "d_blk", phase: "d_phase", rt_class: "d_rt_class", u_re: "d_u_re", u_raddr: "d_u_raddr", u_we: "d_u_we", u_waddr: "d_u_waddr", u_wdata: "d_u_wdata" };
+  // the blocks and their memories
+  for (const b of plan.blocks) {
+    const { tag, inst } = b.entry;
+    const module = b.params.module;
+    const ports = portsOf(logicFiles, module);
+    const memPins = new Set(b.memories.flatMap((m) => MEM_PINS.map((pin) => `${m.prefix}_${pin}`)));
     const conns: Record<string, string> = {};
     for (const p of ports) {
-      if (p.name === "clk" || p.name === "rst" || p.name === "u_rdata") conns[p.name] = p.name;
-      else if (toCtrl[p.name]) conns[p.name] = toCtrl[p.name];
-      else if (p.name.startsWith("perf_")) conns[p.name] = `d_${p.name}`;
-      else if (p.name.startsWith("p_")) conns[p.name] = p.name;
-      else if (pins.has(p.name)) conns[p.name] = `d_${p.name}`;
-      else throw new Error(`${o.module}: port ${p.name} has no net in the top level`);
-    }
-    instances.push({ name: o.inst, module: o.module, kind: "logic", group: o.group, ports, conns });
-  }
-  // the pool: engine port on the p_* nets, memories p_<prefix>_*, w_gnt = 1 (on-chip weight memory)
-  {
-    const o = owners[1];
-    const ports = portsOf(logicFiles, o.module);
-    const pins = memPin(o);
-    const conns: Record<string, string> = {};
-    for (const p of ports) {
+      const own = b.entry.net?.(p);
       if (p.name === "clk" || p.name === "rst") conns[p.name] = p.name;
-      else if (p.name === "w_gnt") conns[p.name] = "1'b1";
-      else if (p.name === "perf_class") conns[p.name] = "pool_class";
-      else if (pins.has(p.name)) conns[p.name] = `p_${p.name}`;
-      else if (p.name === "busy" || p.name === "out_last") conns[p.name] = `unused_p_${p.name}`;
-      else conns[p.name] = `p_${p.name}`;
+      else if (memPins.has(p.name)) conns[p.name] = `${tag}_${p.name}`;
+      else if (own !== undefined) conns[p.name] = own;
+      else if (p.name === "u_rdata") conns[p.name] = "u_rdata";
+      else if (CTRL_SIDE[p.name]) conns[p.name] = `${tag}_${CTRL_SIDE[p.name]}`;
+      else if (p.name.startsWith("perf_")) conns[p.name] = `${tag}_${p.name}`;
+      else if (p.dir === "output") conns[p.name] = `unused_${tag}_${p.name}`;
+      else throw new Error(`internal: ${module}: input ${p.name} has no source in the top level`);
     }
-    instances.push({ name: o.inst, module: o.module, kind: "logic", group: o.group, ports, conns });
+    instances.push({ name: inst, module, kind: "logic", group: inst.slice(2), ports, conns });
+    // a host-written memory's write port is driven by ctrl, under the same net names <tag>_<prefix>_we ...
+    for (const m of b.memories) {
+      const pre = `${tag}_${m.prefix}`;
+      const conns: Record<string, string> = { clk: "clk", ...Object.fromEntries(MEM_PINS.map((pin) => [pin, `${pre}_${pin}`])) };
+      instances.push({ name: `u_mem_${pre}`, module: m.mem.module, kind: "memory", group: `mem:${m.mem.kind}`, ports: memoryModulePorts(m.mem), conns, memory: m.mem });
+    }
   }
-  for (const o of owners)
-    for (const m of o.mems) {
-      const pre = `${o.tag}_${m.prefix}`;
-      const conns: Record<string, string> = { clk: "clk", re: `${pre}_re`, raddr: `${pre}_raddr`, rdata: `${pre}_rdata`, we: `${pre}_we`, waddr: `${pre}_waddr`, wdata: `${pre}_wdata`, wmask: `${pre}_wmask` };
-      instances.push({ name: `u_mem_${pre}`, module: m.mem.module, kind: "memory", group: `mem:${m.mem.kind}`, ports: memPorts(m.mem), conns, memory: m.mem });
-    }
-  // umem
+  // umem: ctrl's u_* pins
   instances.push({
     name: "u_mem_umem",
     module: umem.module,
     kind: "memory",
     group: "mem:residual",
-    ports: memPorts(umem),
-    conns: { clk: "clk", re: "u_re", raddr: "u_raddr", rdata: "u_rdata", we: "u_we", waddr: "u_waddr", wdata: "u_wdata", wmask: "u_wmask" },
+    ports: memoryModulePorts(umem),
+    conns: { clk: "clk", ...Object.fromEntries(MEM_PINS.map((pin) => [pin, `u_${pin}`])) },
     memory: umem,
   });
 
@@ -142,24 +174,18 @@ export function buildAccelerator(r: Resolved): Accelerator {
     path: `${top}.v`,
     kind: "rtl",
     content:
-      renderVerilog(r, "templates/empty.v.hbs", `${top}.v`, "2D top level (structural)", {}).content +
+      fileHeader(r, `${top}.v`, "2D top level (structural)", "generator/top/accelerator.ts (printed by generator/top/netlist.ts)") +
       renderStructural(netlist, [
-        `The accelerator, 2D view: ctrl, the dataflow unit, the synaptic pool (${g.P} lanes) and ${instances.filter((i) => i.kind === "memory").length} logical memories.`,
+        `The accelerator, 2D view: ctrl, ${plan.blocks.map((b) => b.entry.block.name).join(", ")} (${r.geo.lanes} synaptic lanes) and ${instances.filter((i) => i.kind === "memory").length} logical memories.`,
         "Host port: see docs/HOST.md (register map in generator/blocks/ctrl/ctrl.ts).",
       ]),
   };
-  const memories = [umem, ...owners.flatMap((o) => o.mems.map((m) => m.mem))];
-  return { r, top, netlist, ctrl, dataflow, pool, umem, memories, logicFiles, topFile, geom: { tBits: idxBits(r.T), nBits: g.nBits, rowsPadded: g.rows, tilesD: g.tilesD, P: g.P } };
+  return { ...plan, top, netlist, logicFiles, topFile };
 }
 
 /** Word images of the host-written memories, by memory module name. */
-export function memoryImages(acc: Accelerator, model: Model): Map<string, bigint[]> {
-  const img = dataflowImages(acc.r, acc.dataflow.geo, model);
-  const mod = (o: { memories: DataflowMemory[] }, prefix: string) => o.memories.find((m) => m.prefix === prefix)!.mem.module;
-  return new Map<string, bigint[]>([
-    ...img.wp.map((words, b): [string, bigint[]] => [mod(acc.pool, `wp${b}`), words]),
-    [mod(acc.pool, "bp"), img.bp],
-    [mod(acc.dataflow, "wr"), img.wr],
-    [mod(acc.dataflow, "br"), img.br],
-  ]);
+export function memoryImages(acc: AcceleratorPlan, model: Model): Map<string, bigint[]> {
+  const out = new Map<string, bigint[]>();
+  for (const b of acc.blocks) if (b.entry.block.images) for (const [k, v] of b.entry.block.images(acc.r, b.params, model)) out.set(k, v);
+  return out;
 }

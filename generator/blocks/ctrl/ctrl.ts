@@ -15,8 +15,11 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Resolved } from "../../config/resolve.ts";
 import type { LogicalMemory } from "../memory/ram1r1w.ts";
-import { renderVerilog, type GeneratedFile } from "../../render/render.ts";
+import { renderVerilog } from "../../render/render.ts";
+import { ulit } from "../../render/verilog.ts";
+import type { Block } from "../block.ts";
 import { clog2, idxBits } from "../../util/bits.ts";
+import type { GeneratedFile } from "../../core/files.ts";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -39,6 +42,31 @@ export const REG = {
   PHASE_BASE: 0x100, // 32-bit busy cycles of (block b, phase p = 1..9) at PHASE_BASE + b*phases + p - 1
 } as const;
 
+/** Width of the host field index (addr[23:0]) and of the region (addr[31:24]): docs/HOST.md. */
+export const HOST_INDEX_BITS = 24;
+export const HOST_REGION_BITS = 8;
+
+/** The 64-bit counters of region 0 (low word at REG[name], high word at REG[name] + 1) and the ctrl signal each reads. */
+export const COUNTER_REGS: readonly { reg: keyof typeof REG; sig: string }[] = [
+  { reg: "CYCLES", sig: "cycles" },
+  { reg: "SYN", sig: "syn" },
+  { reg: "SPIKES", sig: "spk" },
+  { reg: "SPIKES_O", sig: "spk_o" },
+  { reg: "SPIKES_S1", sig: "spk_s1" },
+  { reg: "SPIKES_H", sig: "spk_h" },
+  { reg: "ROUTED", sig: "routed" },
+  { reg: "SYN_ATTN", sig: "syn_a" },
+  { reg: "SYN_MOE", sig: "syn_m" },
+  { reg: "SYN_ROUTER", sig: "syn_r" },
+];
+
+/** How a memory is seen through the host port: ceil(width/32) 32-bit fields, index (word << fieldBits) | field. */
+export function hostFields(mem: Pick<LogicalMemory, "width" | "addrBits">): { fields: number; fieldBits: number; indexBits: number } {
+  const fields = Math.ceil(mem.width / 32);
+  const fieldBits = clog2(fields);
+  return { fields, fieldBits, indexBits: mem.addrBits + fieldBits };
+}
+
 export interface HostMemory {
   mem: LogicalMemory;
   /** net-name prefix of the write port driven by ctrl */
@@ -56,23 +84,29 @@ export interface CtrlParams {
   umem: HostMemory;
   hostMems: HostMemory[];
   /** names of the dataflow phases 1..phases (counters per block) */
-  phaseNames: string[];
+  phaseNames: readonly string[];
   phases: number;
+  /** width of a phase code within the counter index (codes 1..phases) */
   phaseBits: number;
   counterIdxBits: number;
   /** width of the perf-class counters (40: 10^12 cycles) */
   classBits: number;
 }
 
+/** A memory on the host port (its capacity against HOST_INDEX_BITS is checked at validation: generator/config/validate.ts). */
 export function hostMemory(mem: LogicalMemory, prefix: string, region: number): HostMemory {
-  const fields = Math.ceil(mem.width / 32);
-  const fieldBits = clog2(fields);
-  if (mem.addrBits + fieldBits > 24) throw new Error(`memory ${mem.module} is too large for the 24-bit host field index`);
+  const { fields, fieldBits } = hostFields(mem);
   return { mem, prefix, region, fields, fieldBits };
 }
 
+/** Options of ctrlParams: the shared umem, the host-written memories (net prefix of their write port) and the dataflow's phase names. */
+export interface CtrlOptions {
+  umem: LogicalMemory;
+  hostMems: { mem: LogicalMemory; prefix: string }[];
+  phaseNames: readonly string[];
+}
+
 export function ctrlParams(r: Resolved, umem: LogicalMemory, hostMems: { mem: LogicalMemory; prefix: string }[], phaseNames: readonly string[]): CtrlParams {
-  if (hostMems.length + 2 > 256) throw new Error("too many host memories for the 8-bit region field");
   const phases = phaseNames.length;
   return {
     module: `${r.name}_ctrl`,
@@ -81,7 +115,7 @@ export function ctrlParams(r: Resolved, umem: LogicalMemory, hostMems: { mem: Lo
     idLow: parseInt(r.hash.slice(-8), 16) >>> 0,
     umem: hostMemory(umem, "u", 1),
     hostMems: hostMems.map((h, i) => hostMemory(h.mem, h.prefix, i + 2)),
-    phaseNames: [...phaseNames],
+    phaseNames,
     phases,
     phaseBits: idxBits(phases + 1),
     counterIdxBits: Math.max(idxBits(r.L * phases), idxBits(phases + 1)),
@@ -97,16 +131,12 @@ function memCtx(h: HostMemory) {
     width: h.mem.width,
     widthMsb: h.mem.width - 1,
     addrMsb: h.mem.addrBits - 1,
-    addrBits: h.mem.addrBits,
-    fields: h.fields,
     fieldBits: h.fieldBits,
     fieldMsb: Math.max(h.fieldBits, 1) - 1,
     hasFields: h.fieldBits > 0,
     padBits: h.fields * 32 - h.mem.width,
     padMsb: h.fields * 32 - 1,
     idxHi: h.fieldBits + h.mem.addrBits - 1,
-    unusedIdxLo: h.fieldBits + h.mem.addrBits,
-    hasUnusedIdx: h.fieldBits + h.mem.addrBits < 24,
     fieldList: Array.from({ length: h.fields }, (_, f) => {
       const w = Math.min(32, h.mem.width - 32 * f);
       return { f, lo: 32 * f, w, msb: 32 * f + w - 1, wMsb: w - 1 };
@@ -118,30 +148,54 @@ export function ctrlContext(p: CtrlParams) {
   // host write data bits that no memory field uses (every memory narrower than 32 bits); bit 0
   // always has a use (CTRL start)
   const dataBitsUsed = Math.max(1, ...[p.umem, ...p.hostMems].map((h) => Math.min(32, h.mem.width)));
+  const { width, widthMsb, addrMsb, fieldBits, fieldMsb, hasFields, padBits, padMsb, idxHi, fieldList, module } = memCtx(p.umem);
   return {
-    ...p,
+    module: p.module,
+    idLow: p.idLow,
     hasUnusedData: dataBitsUsed < 32,
-    unusedDataLo: dataBitsUsed,
+    ...(dataBitsUsed < 32 ? { unusedDataLo: dataBitsUsed } : {}),
     blockMsb: p.blockBits - 1,
-    lastBlock: p.L - 1,
-    umem: memCtx(p.umem),
-    hostMems: p.hostMems.map(memCtx),
     L: p.L,
-    counters: p.L * p.phases,
+    umem: { module, width, widthMsb, addrMsb, fieldBits, fieldMsb, hasFields, padBits, padMsb, idxHi, fieldList },
+    hostMems: p.hostMems.map((h) => {
+      const { prefix, module, region, widthMsb, addrMsb, fieldBits, fieldMsb, hasFields, idxHi, fieldList } = memCtx(h);
+      return { prefix, module, region, widthMsb, addrMsb, fieldBits, fieldMsb, hasFields, idxHi, fieldList };
+    }),
     countersLast: p.L * p.phases - 1,
+    counterIdxBits: p.counterIdxBits,
     counterIdxMsb: p.counterIdxBits - 1,
     phaseMsb: p.phaseBits - 1,
-    phasesConst: p.phases,
-    reg: REG,
-    phaseEnd: REG.PHASE_BASE + p.L * p.phases,
-    classEnd: REG.CLASS_BASE + 32,
+    phases: p.phases,
+
+    regCtrl: ulit(HOST_INDEX_BITS, REG.CTRL),
+    regStatus: ulit(8, REG.STATUS),
+    regId: ulit(8, REG.ID),
+    regPhaseBase: ulit(HOST_INDEX_BITS, REG.PHASE_BASE),
+    regClassBase: ulit(HOST_INDEX_BITS, REG.CLASS_BASE),
+    regClassEnd: ulit(HOST_INDEX_BITS, REG.CLASS_BASE + 32),
     clsMsb: p.classBits - 1,
     clsBits: p.classBits,
-    clsHi: p.classBits > 32 ? `{ ${64 - p.classBits}'d0, ccnt[r_idx[4:1]][${p.classBits - 1}:32] }` : "32'd0",
+    clsHi: p.classBits > 32 ? `{ ${ulit(64 - p.classBits, 0)}, ccnt[r_idx[4:1]][${p.classBits - 1}:32] }` : "32'd0",
+    counterRegs: COUNTER_REGS.map((c) => ({ lo: ulit(8, REG[c.reg]), hi: ulit(8, REG[c.reg] + 1), sig: c.sig })),
+    phaseEnd: REG.PHASE_BASE + p.L * p.phases,
     counterPad: p.counterIdxBits - p.phaseBits,
   };
 }
 
 export function renderCtrl(r: Resolved, p: CtrlParams): GeneratedFile[] {
-  return [renderVerilog(r, path.join(here, "ctrl.v.hbs"), `${p.module}.v`, "controller: host interface, sequencer, umem mux, counters", ctrlContext(p))];
+  return [renderVerilog(r, path.join(here, "ctrl.v.hbs"), `${p.module}.v`, "controller: host interface, start/done, umem mux, counters", ctrlContext(p))];
 }
+
+/**
+ * The block (generator/blocks/block.ts), simulated by the end-to-end tests through the host
+ * port.  It reaches umem through its u_* pins (the top instantiates umem) and drives the write
+ * port of every host-written memory.
+ */
+export const ctrlBlock: Block<CtrlParams, CtrlOptions> = {
+  name: "ctrl",
+  golden: null,
+  testedBy: ["test/e2e.test.ts", "generator/package/package.test.ts"],
+  params: (r, o) => ctrlParams(r, o.umem, o.hostMems, o.phaseNames),
+  render: renderCtrl,
+  memories: (p) => [{ mem: p.umem.mem, prefix: "u", access: "rw", hostWritable: false, role: "residual stream U (shared with the dataflow unit through ctrl's multiplexer)" }],
+};

@@ -12,15 +12,20 @@
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Resolved } from "../../config/resolve.ts";
+import type { GeneratedFile } from "../../core/files.ts";
 import type { Model } from "../../model/golden.ts";
-import { renderVerilog, resizeU, sext, vlit, zext, type GeneratedFile } from "../../render/render.ts";
+import { renderVerilog } from "../../render/render.ts";
+import { hexMask, lowMask, oneHotIndexMasks, resizeU, sext, slit, ulit as vUlit, zext } from "../../render/verilog.ts";
 import { adderTree, busBits } from "../../util/adderTree.ts";
 import { idxBits, maxS, minS, signedBitsFor, unsignedBitsFor } from "../../util/bits.ts";
+import { packLanes, tilesOf } from "../../util/lanes.ts";
+import type { Block, BlockMemory, PortDecl } from "../block.ts";
 import { attentionParams, renderAttention, type AttentionParams } from "../attentionCore/attentionCore.ts";
 import { lifArrayParams, renderLifArray, type LifArrayParams } from "../lifArray/lifArray.ts";
 import { linearEngineParams, renderLinearEngine, type LinearEngineParams } from "../linearEngine/linearEngine.ts";
-import { logicalMemory, type LogicalMemory, type MemKind, type MemPorts } from "../memory/ram1r1w.ts";
+import { logicalMemory, residualMemory, type LogicalMemory, type MemKind, type MemPorts } from "../memory/ram1r1w.ts";
 import { renderTopkRouter, topkRouterParams, type TopkRouterParams } from "../topkRouter/topkRouter.ts";
+import { dataflowCycles, type BlockWork, type DataflowCycles } from "./cycles.ts";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -72,17 +77,12 @@ export interface DataflowGeometry {
   brDepth: number;
 }
 
+/** The dataflow's geometry: the design's row and tile geometry (r.geo) plus the router and the weight layout. */
 export function dataflowGeometry(r: Resolved): DataflowGeometry {
   const { T, N, D, F, E, k, L } = r;
-  const P = r.hw.poolLanes;
+  const { lanes: P, group: G, tilesD, tilesF, nBits, rows, rowAddrBits: rowBits } = r.geo;
   const R = r.hw.routerLanes;
-  const G = r.hw.tokenGroup;
-  const tilesD = Math.ceil(D / P);
-  const tilesF = Math.ceil(F / P);
   const tilesR = Math.ceil(E / R);
-  const nBits = idxBits(N);
-  const rows = T << nBits;
-  const rowBits = idxBits(rows);
   const layerW = tilesD * D;
   const perExpW = tilesF * D + tilesD * F;
   const blockW = 4 * layerW + E * perExpW;
@@ -106,10 +106,10 @@ export function dataflowGeometry(r: Resolved): DataflowGeometry {
     inMax: Math.max(D, F),
     tilesMax: Math.max(tilesD, tilesF),
     nBits,
-    tRowBits: rowBits - nBits,
+    tRowBits: r.geo.tAddrBits,
     rowBits,
     rows,
-    uDepth: rows * tilesD,
+    uDepth: r.geo.umemDepth,
     layerW,
     perExpW,
     blockW,
@@ -125,22 +125,9 @@ export function dataflowGeometry(r: Resolved): DataflowGeometry {
 // ---------------------------------------------------------------------------------------------
 // Parameters
 
-/** A memory reached through the pins `<prefix>_*` of a block. */
-export interface DataflowMemory {
-  mem: LogicalMemory;
-  prefix: string;
-  /** "rw": the block drives both ports; "read": only re/raddr/rdata (the host writes it) */
-  access: "rw" | "read";
-  /** the host loads it (weights, biases): the top drives its write port */
-  hostWritable: boolean;
-  role: string;
-}
-
-export interface DataflowPort {
-  name: string;
-  dir: "input" | "output";
-  width: number;
-}
+/** A memory of the dataflow unit or of the pool (the shared block type). */
+export type DataflowMemory = BlockMemory;
+export type DataflowPort = PortDecl;
 
 /** Values of the `phase` output (code = index + 1): what the sequencer is doing. */
 export const DATAFLOW_PHASES = ["lif_a", "q", "k", "v", "o", "route", "fc1", "fc2", "final"] as const;
@@ -203,7 +190,6 @@ export function dataflowParams(r: Resolved): DataflowParams {
   const lifQkv = lifArrayParams(r, r.lif.qkv, "qkv", g.N * g.tilesD * P, P);
   const lifH = lifArrayParams(r, r.lif.hidden, "h", g.N * g.tilesF * P, P, true);
   const attn = attentionParams(r, { lifSets: 1 });
-  if (attn.rowBits !== rowBits || attn.ioRows !== rows) throw new Error("dataflow: attention unit row addressing differs from the dataflow's");
   const mergeBits = signedBitsFor(minS(r.residBits) + k * minS(r.accBits), maxS(r.residBits) + k * maxS(r.accBits));
   const mem = (prefix: string, label: string, depth: number, width: number, kind: MemKind, ports: MemPorts) =>
     logicalMemory(`${name}_mem_${prefix}`, label, depth, width, { kind, ports });
@@ -219,7 +205,7 @@ export function dataflowParams(r: Resolved): DataflowParams {
     rw({ ...lifSc.mem, kind: "state" }, "lifsc", "LIF_a (pass) and LIF_m (o) membrane state, word n*tilesD + j"),
     rw({ ...lifQkv.mem, kind: "state" }, "lifqkv", "LIF_q/k/v membrane state (one layer at a time), word n*tilesD + j"),
     rw({ ...lifH.mem, kind: "state" }, "lifh", "LIF_h membrane state of the current expert, word n*tilesF + j"),
-    ...attn.memPorts.map((m) => rw({ ...m.mem, kind: "state" }, m.prefix, `LIF_attn membrane state of attention core ${m.prefix.slice(2)}`)),
+    ...attn.memories.map((m) => rw({ ...m.mem, kind: "state" }, m.prefix, m.role)),
     {
       mem: mem("wr", "router weights of all blocks", g.wrDepth, R * r.weightBits, "weights", "1rw"),
       prefix: "wr",
@@ -235,7 +221,7 @@ export function dataflowParams(r: Resolved): DataflowParams {
       role: "router biases: word b*tilesR + j, lane l = bias[j*R + l]",
     },
   ];
-  const umem = logicalMemory(`${name}_mem_umem`, "residual stream U", g.uDepth, P * r.residBits, { kind: "residual" });
+  const umem = residualMemory(r);
   const p: DataflowParams = {
     module: `${name}_dataflow`,
     geo: g,
@@ -326,29 +312,9 @@ function dataflowPorts(p: DataflowParams): DataflowPort[] {
 // ---------------------------------------------------------------------------------------------
 // Rendering
 
-function ulit(bits: number, v: number): string {
-  if (!Number.isSafeInteger(v) || v < 0 || v >= 2 ** bits) throw new Error(`dataflow: constant ${v} does not fit ${bits} bits`);
-  return `${bits}'d${v}`;
-}
+const ulit = (bits: number, v: number) => vUlit(bits, v);
 /** an address constant taken modulo 2^bits (the Verilog sum wraps the same way) */
 const modLit = (bits: number, v: number) => ulit(bits, Number(BigInt(v) % (1n << BigInt(bits))));
-
-/** OR-masks that turn a one-hot vector of `n` bits into its binary index (`bits` wide). */
-function oneHotIndexMasks(n: number, bits: number): { b: number; mask: string; zero: boolean }[] {
-  return [...Array(bits).keys()].map((b) => {
-    let m = 0n;
-    for (let i = 0; i < n; i++) if ((i >> b) & 1) m |= 1n << BigInt(i);
-    return { b, mask: `${n}'h${m.toString(16)}`, zero: m === 0n };
-  });
-}
-
-/** The tiles of a vector of `width` channels cut into words of `lanes`: lsb and real width of each. */
-function tilesOf(width: number, lanes: number): { j: number; lsb: number; w: number; wMsb: number }[] {
-  return [...Array(Math.ceil(width / lanes)).keys()].map((j) => {
-    const w = Math.min(lanes, width - j * lanes);
-    return { j, lsb: j * lanes, w, wMsb: w - 1 };
-  });
-}
 
 export function dataflowContext(p: DataflowParams) {
   const g = p.geo;
@@ -419,7 +385,7 @@ export function dataflowContext(p: DataflowParams) {
     lifQkvModule: p.lifQkv.module,
     lifHModule: p.lifH.module,
     unitModule: p.attn.unitModule,
-    laPorts: p.attn.memPorts.map((m) => ({ prefix: m.prefix })),
+    laPorts: p.attn.memories.map((m) => ({ prefix: m.prefix })),
     // widths
     bkMsb: p.bkBits - 1,
     exMsb: p.exBits - 1,
@@ -453,10 +419,9 @@ export function dataflowContext(p: DataflowParams) {
     vrMsb: p.vrBits - 1,
     akMsb: p.akBits - 1,
     atMsb: p.akBits - 1,
-    attTMsb: p.attn.tBits - 1,
+    attTMsb: p.attn.geo.tBits - 1,
     rTileMsb: p.router.tileIdxBits - 1,
     rBusMsb: rBus - 1,
-    rBusBits: rBus,
     zMsb: zBits - 1,
     multiTileR: g.tilesR > 1,
     zLastMsb: zLast - 1,
@@ -465,8 +430,6 @@ export function dataflowContext(p: DataflowParams) {
     zTilesRev: [...Array(g.tilesR - 1).keys()].reverse().map((j) => ({ j })),
     gpMsb: idxBits(g.G) - 1,
     gLast: g.G - 1,
-    rDataUnused: g.tilesR === 1 && rBus > zBits,
-    rDataUnusedLo: zBits,
     ecolMsb: E * g.rows - 1,
     taccMsb: E * p.routerSumBits - 1,
     rsb: p.routerSumBits,
@@ -497,23 +460,26 @@ export function dataflowContext(p: DataflowParams) {
     bTileD: resizeU("p_out_tile", tB, jd),
     hAddr: stAddrOf("p_out_tag", "p_out_tile", tB, hA, g.tilesF),
     oJ4d: "o_j4",
-    akToT: resizeU("at_k", p.akBits, p.attn.tBits),
+    akToT: resizeU("at_k", p.akBits, p.attn.geo.tBits),
     bkToBank: resizeU("bk", p.bkBits, idxBits(L)),
     scLmask: lmask("sc_j", jd, g.tilesD, D),
     qLmask: lmask("q_j2", tB, g.tilesD, D),
     hLmask: lmask("h_j2", tB, g.tilesF, F),
-    dtiles: tilesOf(D, P).map((t) => ({ ...t, jLit: ulit(tB, t.j), jdLit: ulit(jd, t.j) })),
-    ftiles: tilesOf(F, P).map((t) => ({ ...t, jLit: ulit(tB, t.j) })),
+    dtiles: tilesOf(D, P).map((t) => ({ lsb: t.lsb, w: t.w, wMsb: t.wMsb, jLit: ulit(tB, t.j), jdLit: ulit(jd, t.j) })),
+    ftiles: tilesOf(F, P).map((t) => ({ lsb: t.lsb, w: t.w, wMsb: t.wMsb, jLit: ulit(tB, t.j) })),
     rowIdx: oneHotIndexMasks(g.rows, g.rowBits),
     lanes: [...Array(P).keys()].map((l) => ({
       l,
+      rLsb: l * p.residBits,
+      mLsb: l * mB,
+      aLsb: l * p.accBits,
       uExt: sext(`o_ul${l}`, p.residBits, sumBits),
       yExt: sext(`o_yl${l}`, p.accBits, sumBits),
       u1Ext: sext(`o_wl${l}`, p.residBits, mB),
       myExt: sext(`m_yl${l}`, p.accBits, mB),
     })),
-    experts: [...Array(E).keys()].map((e) => ({ e, exLit: ulit(p.exBits, e), lsb: e * g.rows, zExt: sext(`z_e${e}`, p.accBits, p.routerSumBits) })),
-    trees: Object.values(trees),
+    experts: [...Array(E).keys()].map((e) => ({ e, exLit: ulit(p.exBits, e), lsb: e * g.rows, aLsb: e * p.accBits, sLsb: e * p.routerSumBits, zExt: sext(`z_e${e}`, p.accBits, p.routerSumBits) })),
+    trees: Object.values(trees).map((t) => ({ nodes: t.nodes.map(({ name, msb, a, b }) => ({ name, msb, a, b })) })),
     incPoolD: `${root64(trees.pool)} * 64'd${D}`,
     incPoolF: `${root64(trees.pool)} * 64'd${F}`,
     incRouter: `${root64(trees.router)} * 64'd${E}`,
@@ -576,12 +542,12 @@ export function dataflowContext(p: DataflowParams) {
       vr1: ulit(p.vrBits, 1),
       vrN: ulit(p.vrBits, N),
       rsb0: ulit(p.routerSumBits, 0),
-      satMax: vlit(mB, maxS(p.residBits)),
-      satMin: vlit(mB, minS(p.residBits)),
-      osMax: vlit(sumBits, maxS(p.residBits)),
-      osMin: vlit(sumBits, minS(p.residBits)),
-      residMax: vlit(p.residBits, maxS(p.residBits)),
-      residMin: vlit(p.residBits, minS(p.residBits)),
+      satMax: slit(mB, maxS(p.residBits)),
+      satMin: slit(mB, minS(p.residBits)),
+      osMax: slit(sumBits, maxS(p.residBits)),
+      osMin: slit(sumBits, minS(p.residBits)),
+      residMax: slit(p.residBits, maxS(p.residBits)),
+      residMin: slit(p.residBits, minS(p.residBits)),
     },
   };
 }
@@ -616,13 +582,6 @@ export function renderDataflow(r: Resolved, p: DataflowParams): GeneratedFile[] 
 
 // ---------------------------------------------------------------------------------------------
 // Memory images (host-written weights and biases)
-
-export function packLanes(values: number[], bits: number): bigint {
-  let acc = 0n;
-  const mask = (1n << BigInt(bits)) - 1n;
-  for (let i = values.length - 1; i >= 0; i--) acc = (acc << BigInt(bits)) | (BigInt(values[i]) & mask);
-  return acc;
-}
 
 /** The layers of a block in the pool weight memory, in address order. */
 export const POOL_LAYERS = ["q", "k", "v", "o"] as const;
@@ -665,3 +624,28 @@ export function dataflowImages(r: Resolved, g: DataflowGeometry, model: Model): 
   void F;
   return { wp, bp, wr, br };
 }
+
+/** The router's host-written memories (wr, br) for a model: memory module -> words. */
+export function dataflowRouterImages(r: Resolved, p: DataflowParams, model: Model): Map<string, bigint[]> {
+  const img = dataflowImages(r, p.geo, model);
+  const mod = (prefix: string) => p.memories.find((m) => m.prefix === prefix)!.mem.module;
+  return new Map([
+    [mod("wr"), img.wr],
+    [mod("br"), img.br],
+  ]);
+}
+
+/**
+ * The block (generator/blocks/block.ts): every encoder block around the synaptic pool, the
+ * golden model of the whole workload, its exact cycle model (./cycles.ts).
+ */
+export const dataflowBlock: Block<DataflowParams, void, BlockWork[], DataflowCycles> = {
+  name: "dataflow",
+  golden: "generator/model/golden.ts",
+  testedBy: ["generator/blocks/dataflow/dataflow.test.ts", "test/e2e.test.ts"],
+  params: (r) => dataflowParams(r),
+  render: renderDataflow,
+  memories: (p) => p.memories,
+  images: dataflowRouterImages,
+  cycles: (p, work) => dataflowCycles(p, work),
+};

@@ -11,10 +11,13 @@
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Resolved } from "../../config/resolve.ts";
-import { renderVerilog, type GeneratedFile } from "../../render/render.ts";
+import type { GeneratedFile } from "../../core/files.ts";
+import type { Model } from "../../model/golden.ts";
+import { renderVerilog } from "../../render/render.ts";
+import type { Block } from "../block.ts";
 import { logicalMemory, type LogicalMemory } from "../memory/ram1r1w.ts";
 import { linearEngineContext, renderLinearEngine, type LinearEngineParams } from "../linearEngine/linearEngine.ts";
-import { dataflowGeometry, type DataflowMemory } from "../dataflow/dataflow.ts";
+import { dataflowGeometry, dataflowImages, type DataflowMemory } from "../dataflow/dataflow.ts";
 import { linearEngineParams } from "../linearEngine/linearEngine.ts";
 import { idxBits } from "../../util/bits.ts";
 
@@ -78,3 +81,21 @@ export function renderSynPool(r: Resolved, p: SynPoolParams): GeneratedFile[] {
     ...renderLinearEngine(r, p.engine),
   ];
 }
+
+/** The pool's host-written memories for a model: weight bank b (wp<b>) and the biases (bp). */
+export function synPoolImages(r: Resolved, p: SynPoolParams, model: Model): Map<string, bigint[]> {
+  const img = dataflowImages(r, dataflowGeometry(r), model);
+  const mod = (prefix: string) => p.memories.find((m) => m.prefix === prefix)!.mem.module;
+  return new Map<string, bigint[]>([...img.wp.map((words, b): [string, bigint[]] => [mod(`wp${b}`), words]), [mod("bp"), img.bp]]);
+}
+
+/** The block (generator/blocks/block.ts): the shared synaptic lane pool (a linearEngine). */
+export const synPoolBlock: Block<SynPoolParams> = {
+  name: "synPool",
+  golden: "generator/blocks/linearEngine/golden.ts",
+  testedBy: ["generator/blocks/dataflow/dataflow.test.ts", "test/e2e.test.ts"],
+  params: (r) => synPoolParams(r),
+  render: renderSynPool,
+  memories: (p) => p.memories,
+  images: synPoolImages,
+};
