@@ -21,6 +21,7 @@ import { buildDesign } from "../generator/design.ts";
 import { runGolden, type Model } from "../generator/model/golden.ts";
 import { randomModel, writeInput, writeModelDir } from "../generator/model/tensors.ts";
 import { buildRunSim, st3dRun } from "../generator/run/run.ts";
+import { simCommand } from "../generator/run/sim.ts";
 import { hostProgram } from "../generator/run/host.ts";
 import { dataflowCycles, dataflowWork } from "../generator/blocks/dataflow/cycles.ts";
 import { DATAFLOW_PHASES, dataflowParams } from "../generator/blocks/dataflow/dataflow.ts";
@@ -145,10 +146,11 @@ async function benchRun(preset: string, density: number, skew: boolean, sim: "ve
   const a = res.output.flat(2);
   const b = g.out.flat(2);
   const mismatches = a.reduce((n, v, i) => n + (v === b[i] ? 0 : 1), 0);
-  const j = res.json as Record<string, unknown> & { cycles: number; perLayer: RunResult["perLayer"]; engines: { pool: { cycles: Record<string, number> }; router: { cycles: Record<string, number> } } };
+  const j = res.json as unknown as Record<string, unknown> & { cycles: number; perBlock: { block: number; phaseCycles: Record<string, number> }[]; engines: { pool: { cycles: Record<string, number> }; router: { cycles: Record<string, number> } } };
+  const perLayer = j.perBlock.flatMap((b) => Object.entries(b.phaseCycles).map(([phase, cycles]) => ({ block: b.block, phase, cycles })));
   // the hardware counters against the exact model: ctrl counts 2 cycles more (its start and done cycles)
   let exact = j.cycles === m.total + 2;
-  for (const x of j.perLayer) if (x.cycles !== m.perBlock[x.block][x.phase as (typeof DATAFLOW_PHASES)[number]]) exact = false;
+  for (const x of perLayer) if (x.cycles !== m.perBlock[x.block][x.phase as (typeof DATAFLOW_PHASES)[number]]) exact = false;
   for (const c of PERF_CLASSES) if (j.engines.pool.cycles[c] !== m.pool[c] || j.engines.router.cycles[c] !== m.router[c]) exact = false;
   if (mismatches) failures.push(`${tag} ${sim}: ${mismatches} output mismatches`);
   if (!exact) failures.push(`${tag} ${sim}: hardware counters differ from the cycle model`);
@@ -168,10 +170,10 @@ async function benchRun(preset: string, density: number, skew: boolean, sim: "ve
     laneBound: j.laneBound as number,
     utilization: j.utilization as number,
     engines: j.engines,
-    perLayer: j.perLayer,
+    perLayer,
     spikeDensity: { s0: dens("s0"), o: dens("o"), s1: dens("s1"), h: dens("h") },
     attentionExposed: m.attention.exposed,
-    wallSeconds: j.wallSeconds as number,
+    wallSeconds: j.seconds as number,
     hostWrites: j.hostWrites as number,
   };
 }
@@ -196,15 +198,13 @@ async function simSeconds(preset: string, density: number, n: number): Promise<{
   const cmd = path.join(dir, "host.cmd");
   fs.writeFileSync(cmd, hostProgram(d.acc, model, input).lines.join("\n") + "\n");
   const plus = [`+cmd=${cmd}`, `+out=${path.join(dir, "host.out")}`];
-  const bin = {
-    verilator: (await buildRunSim(d, "verilator", "2d", path.join(REPO_ROOT, "build", "run"), () => {})).bin,
-    icarus: (await buildRunSim(d, "icarus", "2d", path.join(REPO_ROOT, "build", "run"), () => {})).bin,
-  };
+  const built = { verilator: await buildRunSim(d, "verilator", "2d"), icarus: await buildRunSim(d, "icarus", "2d") };
   const best = { verilator: Infinity, icarus: Infinity };
   for (let i = 0; i < n; i++)
     for (const sim of ["verilator", "icarus"] as const) {
+      const c = simCommand(built[sim], built[sim].bin, plus);
       const t0 = performance.now();
-      const res = sim === "icarus" ? spawnSync("vvp", ["-n", bin.icarus, ...plus], { encoding: "utf8" }) : spawnSync(bin.verilator, [...plus, "+verilator+rand+reset+2", "+verilator+seed+1"], { encoding: "utf8" });
+      const res = spawnSync(c.cmd, c.args, { encoding: "utf8", cwd: dir });
       best[sim] = Math.min(best[sim], (performance.now() - t0) / 1000);
       if (res.status !== 0 || !/PASS/.test(res.stdout)) throw new Error(`${sim} run of ${preset} failed:\n${res.stdout}\n${res.stderr}`);
     }

@@ -42,9 +42,13 @@ export const simSources = (files: GeneratedFile[]) => files.filter((f) => (f.kin
 /** Files synthesis needs: synthesizable RTL + blackbox macro stubs (never a behavioral model). */
 export const synthSources = (files: GeneratedFile[]) => files.filter((f) => (f.kind === "rtl" || f.kind === "stub") && isVerilog(f));
 
-/** The host testbench of a top (module `<name>_host_tb` by default). */
-export function renderHostTb(r: Pick<Resolved, "name" | "version" | "hash">, top: string, tbModule = hostTbModule(r.name), filePath = hostTbPath(r.name)): GeneratedFile {
-  const body = renderFile(HOST_TB_TEMPLATE, { top, tbModule, regCtrl: REG.CTRL, regStatus: REG.STATUS });
+/**
+ * The host testbench of a top (module `<name>_host_tb` by default).  `probe` is the
+ * hierarchical path of the ctrl instance that `st3d run` observes under `define ST3D_PROBES
+ * (block events, umem writes); default: the 2D top's `dut.u_ctrl`.
+ */
+export function renderHostTb(r: Pick<Resolved, "name" | "version" | "hash">, top: string, tbModule = hostTbModule(r.name), filePath = hostTbPath(r.name), probe = "dut.u_ctrl", dfProbe = "dut.u_dataflow"): GeneratedFile {
+  const body = renderFile(HOST_TB_TEMPLATE, { top, tbModule, regCtrl: REG.CTRL, regStatus: REG.STATUS, probe, dfProbe });
   // keep `timescale as the first line of the file's Verilog (the header is comments only)
   return { path: filePath, kind: "tb", content: fileHeader(r, path.basename(filePath), `host-port testbench of ${top} (simulation only; docs/HOST.md)`, repoRelative(HOST_TB_TEMPLATE)) + body };
 }

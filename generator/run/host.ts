@@ -44,10 +44,34 @@ export function umemAddr(acc: Accelerator, t: number, n: number, j: number): num
 }
 
 export function hostProgram(acc: Accelerator, model: Model, U0: number[][][]): HostProgram {
+  const steps = hostProgramSteps(acc, model, U0);
+  for (;;) {
+    const s = steps.next();
+    if (s.done) return s.value;
+  }
+}
+
+/**
+ * The host program, built in steps (big models have millions of writes): `await` between
+ * steps to keep the event loop (progress heartbeats) alive; `onStep(done, total)` counts words.
+ */
+export async function hostProgramAsync(acc: Accelerator, model: Model, U0: number[][][], onStep?: (done: number, total: number) => void): Promise<HostProgram> {
+  const steps = hostProgramSteps(acc, model, U0);
+  for (;;) {
+    const s = steps.next();
+    if (s.done) return s.value;
+    onStep?.(s.value.done, s.value.total);
+    await new Promise((r) => setImmediate(r));
+  }
+}
+
+function* hostProgramSteps(acc: Accelerator, model: Model, U0: number[][][]): Generator<{ done: number; total: number }, HostProgram> {
   const lines: string[] = [];
   const reads: ReadSlot[] = [];
   let writes = 0;
   const images = memoryImages(acc, model);
+  const total = acc.ctrl.hostMems.reduce((a, h) => a + (images.get(h.mem.module)?.length ?? 0) * h.fields, 0);
+  yield { done: 0, total };
   for (const h of acc.ctrl.hostMems) {
     const img = images.get(h.mem.module);
     if (!img) throw new Error(`internal error: no image for host memory ${h.mem.module}`);
@@ -56,6 +80,7 @@ export function hostProgram(acc: Accelerator, model: Model, U0: number[][][]): H
         lines.push(`1 ${hex8(addrOf(h.region, (w << h.fieldBits) | f))} ${hex8(toField(img[w], f))}`);
         writes++;
       }
+      if (w % 4096 === 4095) yield { done: writes, total };
     }
   }
   const u = acc.ctrl.umem;
@@ -110,6 +135,39 @@ export interface DecodedRun {
   classes: { pool: Record<PerfClass, number>; router: Record<PerfClass, number> };
 }
 
+/**
+ * U[t][n][c] from umem words (word address -> value; null = unknown, e.g. an X written by the
+ * RTL: its channels decode to NaN).
+ */
+export function umemToTensor(acc: Accelerator, words: Map<number, bigint | null>): number[][][] {
+  const { r } = acc;
+  const b = r.residBits;
+  const out: number[][][] = [];
+  for (let t = 0; t < r.T; t++) {
+    const rowT: number[][] = [];
+    for (let n = 0; n < r.N; n++) {
+      const row: number[] = new Array(r.D);
+      for (let j = 0; j < acc.r.geo.tilesD; j++) {
+        const P = acc.r.geo.lanes;
+        const w = words.get(umemAddr(acc, t, n, j));
+        const count = Math.min(P, r.D - j * P);
+        // an unknown word (X written by the RTL) decodes to NaN in every channel
+        (w === null || w === undefined ? new Array<number>(count).fill(NaN) : unpackLanes(w, b, count)).forEach((v, l) => (row[j * P + l] = v));
+      }
+      rowT.push(row);
+    }
+    out.push(rowT);
+  }
+  return out;
+}
+
+/** umem words holding U ([T][N][D]), as the host loads them. */
+export function tensorToUmem(acc: Accelerator, U: number[][][]): Map<number, bigint> {
+  const words = new Map<number, bigint>();
+  for (let t = 0; t < acc.r.T; t++) for (let n = 0; n < acc.r.N; n++) for (let j = 0; j < acc.r.geo.tilesD; j++) words.set(umemAddr(acc, t, n, j), umemWord(acc, U, t, n, j));
+  return words;
+}
+
 export function decodeReads(acc: Accelerator, prog: HostProgram, values: number[]): DecodedRun {
   if (values.length !== prog.reads.length) throw new Error(`the simulation returned ${values.length} reads, expected ${prog.reads.length}`);
   const { r } = acc;
@@ -119,20 +177,7 @@ export function decodeReads(acc: Accelerator, prog: HostProgram, values: number[
     if (s.what === "umem") words.set(s.index, (words.get(s.index) ?? 0n) | (BigInt(values[i] >>> 0) << BigInt(32 * s.field)));
     else regs.set(s.index, values[i] >>> 0);
   });
-  const b = r.residBits;
-  const out: number[][][] = [];
-  for (let t = 0; t < r.T; t++) {
-    const rowT: number[][] = [];
-    for (let n = 0; n < r.N; n++) {
-      const row: number[] = new Array(r.D);
-      for (let j = 0; j < acc.r.geo.tilesD; j++) {
-        const P = acc.r.geo.lanes;
-        unpackLanes(words.get(umemAddr(acc, t, n, j))!, b, Math.min(P, r.D - j * P)).forEach((v, l) => (row[j * P + l] = v));
-      }
-      rowT.push(row);
-    }
-    out.push(rowT);
-  }
+  const out = umemToTensor(acc, words);
   const r64 = (x: number) => (regs.get(x) ?? 0) + (regs.get(x + 1) ?? 0) * 2 ** 32;
   const perLayer: DecodedRun["perLayer"] = [];
   for (let blk = 0; blk < r.L; blk++) PHASES.forEach((phase, i) => perLayer.push({ block: blk, phase, cycles: regs.get(REG.PHASE_BASE + blk * acc.ctrl.phases + i) ?? 0 }));

@@ -61,6 +61,43 @@ export async function run(cmd: string, args: string[], opts: { cwd?: string; tim
   return { code: res.exitCode ?? -1, output: res.all ?? "", timedOut: res.timedOut };
 }
 
+/**
+ * Run a command and hand every line of its output (stdout and stderr) to `onLine` as it comes
+ * (the process keeps the event loop free, so progress heartbeats fire).  Returns the whole output.
+ */
+export async function runStreaming(cmd: string, args: string[], opts: { cwd?: string; timeoutMs?: number; onLine?: (line: string) => void } = {}) {
+  if (!path.isAbsolute(cmd)) requireTool(cmd);
+  const execa = await loadExeca();
+  const sub = execa(cmd, args, { cwd: opts.cwd, reject: false, all: true, timeout: opts.timeoutMs ?? 24 * 3600_000, stdin: "ignore", buffer: { all: true } });
+  let pending = "";
+  sub.all?.on("data", (chunk: Buffer) => {
+    pending += chunk.toString("utf8");
+    const lines = pending.split("\n");
+    pending = lines.pop() ?? "";
+    for (const l of lines) opts.onLine?.(l);
+  });
+  const res = await sub;
+  if (pending) opts.onLine?.(pending);
+  return { code: res.exitCode ?? -1, output: String(res.all ?? ""), timedOut: res.timedOut, signal: res.signal };
+}
+
+/** First line of `<tool> <args>` (a version string), cached per process; "missing" when absent. */
+const versionCache = new Map<string, Promise<string>>();
+export function toolVersion(cmd: string, args: string[]): Promise<string> {
+  const k = [cmd, ...args].join(" ");
+  let p = versionCache.get(k);
+  if (!p) {
+    p = (async () => {
+      if (!which(cmd)) return "missing";
+      const execa = await loadExeca();
+      const r = await execa(cmd, args, { reject: false, all: true, stdin: "ignore", timeout: 20_000 });
+      return String(r.all ?? "").split("\n")[0].trim();
+    })();
+    versionCache.set(k, p);
+  }
+  return p;
+}
+
 export async function toolVersions(): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   const probes: [string, string[]][] = [

@@ -8,6 +8,12 @@
 //   op 3: start (write CTRL=1), then poll STATUS until done;  op 0: end.
 // Prints "PASS st3d_host_tb" when the program ran to its end, "FAIL ..." (and $fatal) on a
 // malformed command or when +maxcycles=N is exceeded.
+// Optional plusargs: +progress=K prints "CMDS <n>" every K commands; +maxcycles=N.
+// With `define ST3D_WAVES: +waves=FILE dumps the waveform (VCD, or FST per the simulator's
+// options) from cycle +wavesfrom=A to +wavesto=B (default: the whole run).
+// With `define ST3D_PROBES (st3d run; needs the RTL hierarchy, not a flattened netlist):
+// "BLOCK <a|m> <block> <cycle>" when a half of a block starts, and +trace=FILE logs every
+// write of the accelerator into umem ("W <cycle> <addr> <data>") between those events.
 module st3d_host_tb;
   reg         clk = 1'b0;
   reg         rst = 1'b1;
@@ -36,6 +42,7 @@ module st3d_host_tb;
   reg        finished;
   reg [63:0] cycle;
   reg [63:0] maxcycles;
+  integer    progress_every;
 
   always @(posedge clk) cycle <= cycle + 64'd1;
 
@@ -71,6 +78,7 @@ module st3d_host_tb;
     if (!$value$plusargs("cmd=%s", cmdfile)) cmdfile = "host.cmd";
     if (!$value$plusargs("out=%s", outfile)) outfile = "host.out";
     if (!$value$plusargs("maxcycles=%d", maxcycles)) maxcycles = 64'd100000000;
+    if (!$value$plusargs("progress=%d", progress_every)) progress_every = 0;
     fd = $fopen(cmdfile, "r");
     fo = $fopen(outfile, "w");
     if (fd == 0 || fo == 0) begin
@@ -87,6 +95,10 @@ module st3d_host_tb;
         $fatal(1, "command");
       end
       ncmd = ncmd + 1;
+      if (progress_every > 0 && ncmd % progress_every == 0) begin
+        $display("CMDS %0d", ncmd);
+        $fflush;
+      end
       case (op)
         8'd1: host_write(a, d);
         8'd2: begin
@@ -94,9 +106,13 @@ module st3d_host_tb;
           $fwrite(fo, "%h\n", rdata);
         end
         8'd3: begin
+          $display("START %0d", cycle);
+          $fflush;
           host_write(32'd0, 32'd1);
           rdata = 32'd0;
           while (rdata[1] == 1'b0) host_read(32'd1, rdata);
+          $display("DONE %0d", cycle);
+          $fflush;
         end
         8'd0: finished = 1'b1;
         default: begin
@@ -106,10 +122,63 @@ module st3d_host_tb;
       endcase
     end
     $fclose(fo);
+`ifdef ST3D_PROBES
+    if (ft != 0) $fclose(ft);
+`endif
     $display("SIMCYCLES %0d", cycle);
     $display("PASS st3d_host_tb");
     $finish;
   end
+
+`ifdef ST3D_WAVES
+  reg [1024*8-1:0] wavefile;
+  reg [63:0] waves_from, waves_to;
+  reg        waves_want, waves_on;
+  initial begin
+    waves_on = 1'b0;
+    waves_want = $value$plusargs("waves=%s", wavefile);
+    if (!$value$plusargs("wavesfrom=%d", waves_from)) waves_from = 64'd0;
+    if (!$value$plusargs("wavesto=%d", waves_to)) waves_to = {64{1'b1}};
+    if (waves_want) begin
+      $dumpfile(wavefile);
+      if (waves_from == 64'd0) begin
+        $dumpvars(0, dut);
+        waves_on = 1'b1;
+      end
+    end
+  end
+  always @(negedge clk) begin
+    if (waves_want && !waves_on && cycle >= waves_from) begin
+      $dumpvars(0, dut);
+      waves_on = 1'b1;
+    end
+    if (waves_on && cycle > waves_to) $dumpoff; // (Verilator ignores $dumpoff: st3d run cuts the file)
+  end
+`endif
+
+`ifdef ST3D_PROBES
+  reg [1024*8-1:0] tracefile;
+  integer ft;
+  initial begin
+    ft = 0;
+    if ($value$plusargs("trace=%s", tracefile)) ft = $fopen(tracefile, "w");
+  end
+  // sampled at the falling edge: every flop updates at the rising edge, so the values seen here
+  // are those the next rising edge captures (no race between the testbench and the design)
+  always @(negedge clk) begin
+    if (dut.u_ctrl.a_start) begin
+      $display("BLOCK a %0d %0d", dut.u_ctrl.a_block, cycle);
+      $fflush;
+      if (ft != 0) $fwrite(ft, "A %0d %0d\n", dut.u_ctrl.a_block, cycle);
+    end
+    if (dut.u_ctrl.m_start) begin
+      $display("BLOCK m %0d %0d", dut.u_ctrl.m_block, cycle);
+      $fflush;
+      if (ft != 0) $fwrite(ft, "M %0d %0d\n", dut.u_ctrl.m_block, cycle);
+    end
+    if (ft != 0 && busy && dut.u_ctrl.u_we) $fwrite(ft, "W %0d %h %h\n", cycle, dut.u_ctrl.u_waddr, dut.u_ctrl.u_wdata);
+  end
+`endif
 
   always @(posedge clk) begin
     if (cycle > maxcycles) begin
