@@ -12,8 +12,9 @@
 // With `define ST3D_WAVES: +waves=FILE dumps the waveform (VCD, or FST per the simulator's
 // options) from cycle +wavesfrom=A to +wavesto=B (default: the whole run).
 // With `define ST3D_PROBES (st3d run; needs the RTL hierarchy, not a flattened netlist):
-// "BLOCK <a|m> <block> <cycle>" when a half of a block starts, and +trace=FILE logs every
-// write of the accelerator into umem ("W <cycle> <addr> <data>") between those events.
+// "BLOCK <a|m> <block> <cycle>" when the attention layers (q) / the MoE part (o) of a block start,
+// and +trace=FILE logs every write of the accelerator into umem ("W <cycle> <addr> <data>") and every U1
+// word the o layer writes into the merge memory ("V <cycle> <addr> <data>").
 module st3d_host_tb;
   reg         clk = 1'b0;
   reg         rst = 1'b1;
@@ -165,18 +166,24 @@ module st3d_host_tb;
   end
   // sampled at the falling edge: every flop updates at the rising edge, so the values seen here
   // are those the next rising edge captures (no race between the testbench and the design)
+  // the dataflow unit's phase (ctrl's d_phase input): a block's attention layers start with q (2),
+  // after the pass that wrote its U into umem; its MoE part with o (5: LIF_m and the router run behind o)
+  reg [3:0] probe_ph = 4'd0;
   always @(negedge clk) begin
-    if (dut.u_ctrl.a_start) begin
-      $display("BLOCK a %0d %0d", dut.u_ctrl.a_block, cycle);
+    if (dut.u_ctrl.d_phase != probe_ph && dut.u_ctrl.d_phase == 4'd2) begin
+      $display("BLOCK a %0d %0d", dut.u_ctrl.d_blk, cycle);
       $fflush;
-      if (ft != 0) $fwrite(ft, "A %0d %0d\n", dut.u_ctrl.a_block, cycle);
+      if (ft != 0) $fwrite(ft, "A %0d %0d\n", dut.u_ctrl.d_blk, cycle);
     end
-    if (dut.u_ctrl.m_start) begin
-      $display("BLOCK m %0d %0d", dut.u_ctrl.m_block, cycle);
+    if (dut.u_ctrl.d_phase != probe_ph && dut.u_ctrl.d_phase == 4'd5) begin
+      $display("BLOCK m %0d %0d", dut.u_ctrl.d_blk, cycle);
       $fflush;
-      if (ft != 0) $fwrite(ft, "M %0d %0d\n", dut.u_ctrl.m_block, cycle);
+      if (ft != 0) $fwrite(ft, "M %0d %0d\n", dut.u_ctrl.d_blk, cycle);
     end
+    probe_ph <= dut.u_ctrl.d_phase;
     if (ft != 0 && busy && dut.u_ctrl.u_we) $fwrite(ft, "W %0d %h %h\n", cycle, dut.u_ctrl.u_waddr, dut.u_ctrl.u_wdata);
+    // U1 of the block: the o layer writes it into the merge memory (same word layout as umem, merge-width lanes)
+    if (ft != 0 && dut.u_dataflow.mmem_we && dut.u_dataflow.phase == 4'd5) $fwrite(ft, "V %0d %h %h\n", cycle, dut.u_dataflow.mmem_waddr, dut.u_dataflow.mmem_wdata);
   end
 `endif
 
