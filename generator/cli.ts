@@ -280,24 +280,22 @@ export function buildProgram(): Command {
     .option("--node <nm>", "technology node of that library, nm")
     .action(
       action(
-        async (
-          opts: {
-            config: string;
-            weights: string;
-            input: string;
-            out: string;
-            sim: "verilator" | "icarus";
-            view: "2d" | "3d";
-            golden?: boolean;
-            check?: boolean | string;
-            waves?: "vcd" | "fst";
-            wavesWindow?: string;
-            keep?: boolean;
-            maxCycles?: string;
-            force?: boolean;
-            netlist?: boolean;
-          } & LibOpts,
-        ) => {
+        async (opts: {
+          config: string;
+          weights: string;
+          input: string;
+          out: string;
+          sim: "verilator" | "icarus";
+          view: "2d" | "3d";
+          golden?: boolean;
+          check?: boolean | string;
+          waves?: "vcd" | "fst";
+          wavesWindow?: string;
+          keep?: boolean;
+          maxCycles?: string;
+          force?: boolean;
+          netlist?: boolean;
+        } & LibOpts) => {
           const r = loadResolved(opts.config);
           const { st3dRun } = await import("./run/run.ts");
           const t0 = Date.now();

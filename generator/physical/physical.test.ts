@@ -279,3 +279,21 @@ describe("st3d synth / timing on bad input", () => {
     for (const r of [a, b, c]) expect(r.all).not.toMatch(/internal error|at .*\.ts:\d+/);
   });
 });
+
+describe("--liberty: another cell library", () => {
+  it("is what synthesis maps onto and prices by (a copy of OSU018 with every area doubled gives twice the area)", async () => {
+    const dir = tmp();
+    const text = fs.readFileSync(OSU018.liberty, "utf8").replace(/^library\s*\(\s*osu018_stdcells\s*\)/m, "library (st3d_test_x2)").replace(/^(\s*area\s*:\s*)([0-9.]+)\s*;/gm, (_m, a: string, v: string) => `${a}${2 * Number(v)};`);
+    const libFile = path.join(dir, "x2.lib");
+    fs.writeFileSync(libFile, text);
+    expect(() => loadLibrary({ liberty: libFile })).toThrow(/cannot tell the technology node .*--node/);
+    const lib2 = loadLibrary({ liberty: libFile, lef: OSU018.lef, nodeNm: 180 });
+    expect(lib2.name).toBe("st3d_test_x2");
+    const files = [chain("st3d_chain3", 3)];
+    const a = await synthModules(files, ["st3d_chain3"], [], { lib, clockMHz: 400, progressLabel: false });
+    const b = await synthModules(files, ["st3d_chain3"], [], { lib: lib2, clockMHz: 400, progressLabel: false });
+    // ABC sees the doubled areas as a uniform scale: the same mapping at twice the area
+    expect(b.get("st3d_chain3")!.cells).toEqual(a.get("st3d_chain3")!.cells);
+    expect(b.get("st3d_chain3")!.stdCellAreaUm2).toBeCloseTo(2 * a.get("st3d_chain3")!.stdCellAreaUm2, 6);
+  });
+});

@@ -188,7 +188,7 @@ export async function runSta(input: StaInputs): Promise<StaResult> {
   const tclFile = path.join(inp.dir, `${inp.top}.tcl`);
   fs.writeFileSync(tclFile, tcl);
   const t0 = Date.now();
-  const res = await run("sta", ["-no_init", "-no_splash", "-exit", tclFile], { cwd: inp.dir });
+  const res = await run("sta", ["-no_init", "-no_splash", "-exit", tclFile], { cwd: inp.dir, timeoutMs: 12 * 3600_000 });
   fs.writeFileSync(path.join(inp.dir, `${inp.top}.sta.log`), res.output);
   const seconds = (Date.now() - t0) / 1000;
   const worstLine = res.output.match(/^ST3D_WORST (\S+)/m);

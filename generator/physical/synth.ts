@@ -183,8 +183,12 @@ function readStat(dir: string): number | null {
   return m ? Number(m[1]) : null;
 }
 
+/** Time limit of one module's synthesis ($ST3D_SYNTH_TIMEOUT_MIN, default 12 h: the default preset's halves take an hour on a busy 2-core machine). */
+const SYNTH_TIMEOUT_MS = (Number(process.env.ST3D_SYNTH_TIMEOUT_MIN) > 0 ? Number(process.env.ST3D_SYNTH_TIMEOUT_MIN) : 12 * 60) * 60_000;
+
 async function yosys(script: string, dir: string, what: string): Promise<void> {
-  const res = await runYosysScript(script, dir);
+  const res = await runYosysScript(script, dir, { timeoutMs: SYNTH_TIMEOUT_MS });
+  if (res.timedOut) throw new ToolFailedError("yosys", res.output, `${what}: Yosys did not finish within ${SYNTH_TIMEOUT_MS / 60_000} min (set ST3D_SYNTH_TIMEOUT_MIN for more)`);
   if (res.code !== 0) {
     const logFile = path.join(dir, "yosys.log");
     const log = fs.existsSync(logFile) ? fs.readFileSync(logFile, "utf8") : res.output;

@@ -23,13 +23,14 @@ export interface SynthResult {
  * build @yowasp/yosys (an optional npm dependency; it runs in a virtual file system, so the
  * sources named by `read_verilog` lines are copied into it and its output files copied back).
  * `ST3D_YOSYS=wasm` forces the WebAssembly build, `ST3D_YOSYS=native` forbids it.
+ * `timeoutMs` (default 30 min) kills a native run that takes longer (`timedOut`).
  */
-export async function runYosysScript(script: string, workDir: string): Promise<{ code: number; output: string }> {
+export async function runYosysScript(script: string, workDir: string, opts: { timeoutMs?: number } = {}): Promise<{ code: number; output: string; timedOut?: boolean }> {
   fs.mkdirSync(workDir, { recursive: true });
   const scriptFile = path.join(workDir, "synth.ys");
   fs.writeFileSync(scriptFile, script);
   const mode = process.env.ST3D_YOSYS ?? "auto";
-  if (mode !== "wasm" && which("yosys")) return run("yosys", ["-q", "-l", path.join(workDir, "yosys.log"), "-s", scriptFile], { cwd: workDir });
+  if (mode !== "wasm" && which("yosys")) return run("yosys", ["-q", "-l", path.join(workDir, "yosys.log"), "-s", scriptFile], { cwd: workDir, timeoutMs: opts.timeoutMs });
   const fix = "install Debian's Yosys: sudo apt-get install -y yosys (or run 'npm run setup')";
   if (mode === "native") throw new ToolMissingError("yosys", fix);
   type Tree = { [name: string]: Tree | string | Uint8Array };
