@@ -79,7 +79,7 @@ export interface PublishedRange {
 }
 
 export const PUBLISHED: readonly PublishedRange[] = [
-  { metric: "footprint", key: "footprint", lo: -0.41, hi: -0.39, source: "Xu et al., arXiv 2412.05540: area -39...41 % (2D vs two-tier F2F 3D; via docs/REPORT.md)" },
+  { metric: "footprint", key: "footprint", lo: -0.41, hi: -0.39, source: "Xu et al., arXiv 2412.05540: area -39...41 % (2D vs two-tier F2F 3D; secondary summary, docs/REPORT.md Sources)" },
   { metric: "power (MoE design)", key: "power", lo: -0.144, hi: -0.144, source: "Xu et al., arXiv 2412.05540: power -14.4 % for the MoE design" },
   { metric: "memory-access latency", key: "memLatency", lo: -0.3, hi: -0.15, source: "Xu et al., arXiv 2412.05540: memory-access latency -15...30 %" },
   { metric: "wirelength", key: "wirelength", lo: -0.25, hi: -0.1, source: "two-tier F2F range named in issue #15; Open3DBench (memory-on-logic, NanGate45) reports -20...-24 %" },

@@ -480,6 +480,8 @@ export async function report(r: Resolved, opts: ReportOptions = {}): Promise<Rep
     };
   }
   const tools = await toolVersions();
+  // the sources users can read are in the repository: docs/REPORT.md "Sources"
+  const bondSource = BOND_RC.source.replace("via docs/REFERENCES.md", 'docs/REPORT.md "Sources"');
   const sramConsts = sramModelConstants(lib.sram).map((c) => ({ ...c, name: `sram.${c.name}` }));
   const constants: Constant[] = [
     UTILIZATION,
@@ -494,8 +496,8 @@ export async function report(r: Resolved, opts: ReportOptions = {}): Promise<Rep
     { name: "driver.rOhm", value: rd(driver.rOhm, 2), unit: "ohm", source: driver.source },
     { name: "driver.cInFf", value: rd(driver.cInFf, 4), unit: "fF", source: driver.source },
     { name: "wire.repeatedDelayPsPerMm", value: rd(wdm.psPerUm * 1000, 3), unit: "ps/mm", source: "2.5 x sqrt(driver.rOhm x driver.cInFf x wire.rOhmPerUm x wire.cFfPerUm) (Bakoglu & Meindl 1985)" },
-    { name: "bond.rOhm", value: BOND_RC.rOhm, unit: "ohm", source: BOND_RC.source },
-    { name: "bond.cFf", value: BOND_RC.cFf, unit: "fF", source: BOND_RC.source },
+    { name: "bond.rOhm", value: BOND_RC.rOhm, unit: "ohm", source: bondSource },
+    { name: "bond.cFf", value: BOND_RC.cFf, unit: "fF", source: bondSource },
     { name: "bond.delayPs", value: rd(wdm.bondPs, 4), unit: "ps", source: "ln 2 x (driver.rOhm x bond.cFf + bond.rOhm x driver.cInFf)" },
     { name: "bond.pitchUm", value: r.integration.bondPitchUm, unit: "um", source: "integration.bondPitchUm of the config (Open3DBench / Pin-3D default 1 um)" },
     { name: "bond.usableFraction", value: r.integration.bondUsableFraction, unit: "-", source: "integration.bondUsableFraction of the config (Pin-3D: cut nets <= die area / pitch^2 x 0.5)" },
