@@ -251,7 +251,7 @@ module st3d_ctrl (
   assign u_wdata = busy ? d_u_wdata : u_hdata;
   assign u_wmask = busy ? { 1232{1'b1} } : u_hmask;
 
-  // ------------------------------------------------------------------ host writes: st3d_mem_wp0
+  // ------------------------------------------------------------------ host writes: st3d_mem_wp0 (while idle)
   assign p_wp0_wdata[31:0] = r_data[31:0];
   assign p_wp0_wmask[31:0] = (r_idx[4:0] == 5'd0) ? { 32{1'b1} } : { 32{1'b0} };
   assign p_wp0_wdata[63:32] = r_data[31:0];
@@ -292,10 +292,10 @@ module st3d_ctrl (
   assign p_wp0_wmask[607:576] = (r_idx[4:0] == 5'd18) ? { 32{1'b1} } : { 32{1'b0} };
   assign p_wp0_wdata[615:608] = r_data[7:0];
   assign p_wp0_wmask[615:608] = (r_idx[4:0] == 5'd19) ? { 8{1'b1} } : { 8{1'b0} };
-  assign p_wp0_we    = r_wr && (r_region == 8'd2);
+  assign p_wp0_we    = !busy && r_wr && (r_region == 8'd2);
   assign p_wp0_waddr = r_idx[19:5];
 
-  // ------------------------------------------------------------------ host writes: st3d_mem_wp1
+  // ------------------------------------------------------------------ host writes: st3d_mem_wp1 (while idle)
   assign p_wp1_wdata[31:0] = r_data[31:0];
   assign p_wp1_wmask[31:0] = (r_idx[4:0] == 5'd0) ? { 32{1'b1} } : { 32{1'b0} };
   assign p_wp1_wdata[63:32] = r_data[31:0];
@@ -336,10 +336,10 @@ module st3d_ctrl (
   assign p_wp1_wmask[607:576] = (r_idx[4:0] == 5'd18) ? { 32{1'b1} } : { 32{1'b0} };
   assign p_wp1_wdata[615:608] = r_data[7:0];
   assign p_wp1_wmask[615:608] = (r_idx[4:0] == 5'd19) ? { 8{1'b1} } : { 8{1'b0} };
-  assign p_wp1_we    = r_wr && (r_region == 8'd3);
+  assign p_wp1_we    = !busy && r_wr && (r_region == 8'd3);
   assign p_wp1_waddr = r_idx[19:5];
 
-  // ------------------------------------------------------------------ host writes: st3d_mem_wp2
+  // ------------------------------------------------------------------ host writes: st3d_mem_wp2 (while idle)
   assign p_wp2_wdata[31:0] = r_data[31:0];
   assign p_wp2_wmask[31:0] = (r_idx[4:0] == 5'd0) ? { 32{1'b1} } : { 32{1'b0} };
   assign p_wp2_wdata[63:32] = r_data[31:0];
@@ -380,10 +380,10 @@ module st3d_ctrl (
   assign p_wp2_wmask[607:576] = (r_idx[4:0] == 5'd18) ? { 32{1'b1} } : { 32{1'b0} };
   assign p_wp2_wdata[615:608] = r_data[7:0];
   assign p_wp2_wmask[615:608] = (r_idx[4:0] == 5'd19) ? { 8{1'b1} } : { 8{1'b0} };
-  assign p_wp2_we    = r_wr && (r_region == 8'd4);
+  assign p_wp2_we    = !busy && r_wr && (r_region == 8'd4);
   assign p_wp2_waddr = r_idx[19:5];
 
-  // ------------------------------------------------------------------ host writes: st3d_mem_wp3
+  // ------------------------------------------------------------------ host writes: st3d_mem_wp3 (while idle)
   assign p_wp3_wdata[31:0] = r_data[31:0];
   assign p_wp3_wmask[31:0] = (r_idx[4:0] == 5'd0) ? { 32{1'b1} } : { 32{1'b0} };
   assign p_wp3_wdata[63:32] = r_data[31:0];
@@ -424,10 +424,10 @@ module st3d_ctrl (
   assign p_wp3_wmask[607:576] = (r_idx[4:0] == 5'd18) ? { 32{1'b1} } : { 32{1'b0} };
   assign p_wp3_wdata[615:608] = r_data[7:0];
   assign p_wp3_wmask[615:608] = (r_idx[4:0] == 5'd19) ? { 8{1'b1} } : { 8{1'b0} };
-  assign p_wp3_we    = r_wr && (r_region == 8'd5);
+  assign p_wp3_we    = !busy && r_wr && (r_region == 8'd5);
   assign p_wp3_waddr = r_idx[19:5];
 
-  // ------------------------------------------------------------------ host writes: st3d_mem_bp
+  // ------------------------------------------------------------------ host writes: st3d_mem_bp (while idle)
   assign p_bp_wdata[31:0] = r_data[31:0];
   assign p_bp_wmask[31:0] = (r_idx[5:0] == 6'd0) ? { 32{1'b1} } : { 32{1'b0} };
   assign p_bp_wdata[63:32] = r_data[31:0];
@@ -506,21 +506,21 @@ module st3d_ctrl (
   assign p_bp_wmask[1215:1184] = (r_idx[5:0] == 6'd37) ? { 32{1'b1} } : { 32{1'b0} };
   assign p_bp_wdata[1231:1216] = r_data[15:0];
   assign p_bp_wmask[1231:1216] = (r_idx[5:0] == 6'd38) ? { 16{1'b1} } : { 16{1'b0} };
-  assign p_bp_we    = r_wr && (r_region == 8'd6);
+  assign p_bp_we    = !busy && r_wr && (r_region == 8'd6);
   assign p_bp_waddr = r_idx[13:6];
 
-  // ------------------------------------------------------------------ host writes: st3d_mem_wr
+  // ------------------------------------------------------------------ host writes: st3d_mem_wr (while idle)
   assign d_wr_wdata[31:0] = r_data[31:0];
   assign d_wr_wmask[31:0] = { 32{1'b1} };
-  assign d_wr_we    = r_wr && (r_region == 8'd7);
+  assign d_wr_we    = !busy && r_wr && (r_region == 8'd7);
   assign d_wr_waddr = r_idx[10:0];
 
-  // ------------------------------------------------------------------ host writes: st3d_mem_br
+  // ------------------------------------------------------------------ host writes: st3d_mem_br (while idle)
   assign d_br_wdata[31:0] = r_data[31:0];
   assign d_br_wmask[31:0] = (r_idx[0:0] == 1'd0) ? { 32{1'b1} } : { 32{1'b0} };
   assign d_br_wdata[63:32] = r_data[31:0];
   assign d_br_wmask[63:32] = (r_idx[0:0] == 1'd1) ? { 32{1'b1} } : { 32{1'b0} };
-  assign d_br_we    = r_wr && (r_region == 8'd8);
+  assign d_br_we    = !busy && r_wr && (r_region == 8'd8);
   assign d_br_waddr = r_idx[2:1];
 
   // ------------------------------------------------------------------ performance counters

@@ -17,6 +17,7 @@ import { loadLibrary, type CellLibrary, type LibraryOptions } from "./library.ts
 import { flatView, synthModules, type ModuleSynth, type SynthConfig } from "./synth.ts";
 import type { CacheOptions } from "../cache/cache.ts";
 import { inWorker } from "./worker.ts";
+import { progress } from "../progress/progress.ts";
 
 export interface PhysicalOptions extends LibraryOptions {
   /** clock target, MHz (default: hardware.clockMHz, else the library's default) */
@@ -69,7 +70,19 @@ export async function physicalInputs(r: Resolved, physical: boolean, opts: Physi
   const pre = memoryViews(r, acc.memories);
   const files = [...acc.logicFiles, ...pre.files, acc.topFile];
   const { areas, mods } = await synthAreas(files, acc.netlist, cfg);
-  const flat = physical ? await flatNetlist(acc.top, mods, cfg, opts.flatVerilog ?? false) : undefined;
+  let flat: FlatNetlist | undefined;
+  if (physical) {
+    // flattening the top over the mapped modules (cached) and listing its cells take seconds: keep the heartbeat
+    const label = cfg.progressLabel === false ? null : `${(cfg.progressLabel ?? "synth").split(":")[0]}: flatten`;
+    const p = label ? progress(label) : null;
+    try {
+      flat = await flatNetlist(acc.top, mods, cfg, opts.flatVerilog ?? false);
+    } catch (e) {
+      p?.fail();
+      throw e;
+    }
+    p?.done(`flat mapped netlist of ${acc.top}: ${flat.cells.length} cells (partition.txt)`);
+  }
   return { areas, flat };
 }
 

@@ -365,7 +365,7 @@ export interface FlatView {
 /**
  * Flatten a top over the mapped modules (Yosys `flatten`), clean it again (ties, aliases), and
  * write the macro liberties next to it.  Cell names keep the instance path:
- * `u_attnHalf._123_`, `u_tier_top.u_mem_wa.u_b0c0`.
+ * `u_dataflow._123_`, `u_tier_top.u_mem_wa.u_b0c0`.
  */
 export async function flatView(top: string, mods: ReadonlyMap<string, ModuleSynth>, cfg: SynthConfig): Promise<FlatView> {
   const lib = cfg.lib;

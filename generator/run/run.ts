@@ -327,7 +327,8 @@ export async function st3dRun(r: Resolved, opts: RunOptions): Promise<RunSummary
     throw e;
   }
   const buildSeconds = (Date.now() - tb0) / 1000;
-  pb.done(built.hit ? `reusing the ${sim} build of the ${view} RTL in ${built.entry}` : `built the ${view} RTL with ${sim} (${tb.files.length} files) in ${built.entry}`);
+  const what = gl ? `${view} gate-level netlist` : `${view} RTL`;
+  pb.done(built.hit ? `reusing the ${sim} build of the ${what} in ${built.entry}` : `built the ${what} with ${sim} (${tb.files.length} files) in ${built.entry}`);
   log(`${sim} build: ${built.entry}${built.hit ? " (cached)" : ""}`);
 
   const pl = step("load", { unit: "host writes" });
