@@ -160,6 +160,11 @@ function fileHash(files: readonly string[]): string {
   return h.digest("hex");
 }
 
+/** Hash of st3d's own source files that compute a cached step (a code change must miss the cache). */
+function codeHash(...rel: string[]): string {
+  return fileHash(rel.map((f) => path.join(REPO_ROOT, f)));
+}
+
 /** Run the model on Verilator (2D top) with the activity counters; cached by the design files and the model. */
 async function activityRun(r: Resolved, opts: ReportOptions, t: Timings): Promise<{ json: RunJson; activity: Activity; model: ReportJson["model"] }> {
   const { randomModel, writeModelDir, writeInput } = await import("../model/tensors.ts");
@@ -230,7 +235,7 @@ export async function rentFits(mods: ReadonlyMap<string, ModuleSynth>, modules: 
     for (const m of [...modules].sort()) {
       const ms = mods.get(m)!;
       const text = fs.readFileSync(ms.json, "utf8");
-      const key = cacheKey("report-rent-1", cfg.lib.hash, RENT_BISECTION_EPSILON.value.toString(), RENT_FIT_MIN_GATES.value.toString(), RENT_FIT_MAX_FRACTION.value.toString(), text);
+      const key = cacheKey("report-rent-1", codeHash("generator/report/rent.ts", "generator/report/mincut.ts"), cfg.lib.hash, RENT_BISECTION_EPSILON.value.toString(), RENT_FIT_MIN_GATES.value.toString(), RENT_FIT_MAX_FRACTION.value.toString(), text);
       const e = await cached<RentFit>(
         "report-rent",
         key,
@@ -262,7 +267,7 @@ async function cachedParasitics(top: string, fv: { json: string }, nl: Design["a
   const lib = cfg.lib;
   const flatKey = path.basename(path.dirname(fv.json));
   const place = [...fp.place.values()].map((b) => [b.inst, b.tier, b.x, b.y, b.w, b.h]);
-  const key = cacheKey("report-par-1", flatKey, lib.hash, JSON.stringify(lib.wire), JSON.stringify(BOND_RC), top, JSON.stringify(place), JSON.stringify(nl.instances.map((i) => [i.name, tierOf ? tierOf(i.name) : "bottom"])));
+  const key = cacheKey("report-par-1", codeHash("generator/physical/parasitics.ts"), flatKey, lib.hash, JSON.stringify(lib.wire), JSON.stringify(BOND_RC), top, JSON.stringify(place), JSON.stringify(nl.instances.map((i) => [i.name, tierOf ? tierOf(i.name) : "bottom"])));
   const e = await cached<{ spefSha: string; nets: WireNet[]; bits: number }>(
     "report-par",
     key,
@@ -282,7 +287,7 @@ async function cachedSta(top: string, fv: { json: string; verilog: string; extra
   const { run } = await import("../toolchain/tools.ts");
   const ver = (await run("sta", ["-version"])).output.trim();
   const flatKey = path.basename(path.dirname(fv.json));
-  const key = cacheKey("report-sta-3", ver, cfg.lib.hash, top, String(periodNs), String(threeD), String(power), flatKey, par.spefSha);
+  const key = cacheKey("report-sta-3", codeHash("generator/physical/sta.ts"), ver, cfg.lib.hash, top, String(periodNs), String(threeD), String(power), flatKey, par.spefSha);
   const e = await cached<StaResult>("report-sta", key, async (dir) => runSta({ top, lib: cfg.lib, netlist: fv.verilog, extraLibs: fv.extraLibs, periodNs, spef: fs.readFileSync(par.spefFile, "utf8"), threeD, power, dir: path.join(dir, "sta") }), opts.cache);
   return { sta: e.value, hit: e.hit };
 }
