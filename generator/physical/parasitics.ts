@@ -1,7 +1,8 @@
 /**
  * Wire parasitics of the nets between top-level instances, as a SPEF that OpenSTA reads
  * (`read_spef`): for every bit of every net whose driver and sinks are different top-level
- * instances, a star from the driver pin to each sink pin, one π segment per branch:
+ * instances, a star from the driver pin with one branch per sink instance (its pins hang off
+ * the branch's end node through 1 mΩ), one π segment per branch:
  *   R = r·L (+ R_bond across the bond), C = c·L split half/half over the two ends (+ C_bond at
  *   the sink end across the bond), with L from a DistanceSource (./floorplan.ts) and r, c the
  *   per-µm resistance and capacitance of the LEF routing layer (library.ts, lefWireRc).
@@ -122,33 +123,40 @@ export function interInstanceParasitics(lib: CellLibrary, top: string, flat: YMo
     const caps = new Map<string, number>();
     const res: [string, string, number][] = [];
     const dn = pinName(d);
+    const netName = spefName(em.bitNames.get(b)!);
     caps.set(dn, 0);
     let cTot = 0;
     let lenSum = 0;
     let maxLen = 0;
     let bonds = 0;
+    // one trunk per sink instance (driver pin -> a node in that instance, π segment of the
+    // branch length, + the bond across the dies), its pins hanging off that node: a routed net
+    // reaches another block once, not once per pin
+    const hubs = new Map<string, string>();
     sinks.forEach((s) => {
       const sn = pinName(s);
       const sBlock = blockOfCell(s.cell);
-      let r = 1e-3;
-      let cw = 0;
-      let cb = 0;
       if (sBlock !== dBlock && sBlock !== "<top>" && dBlock !== "<top>") {
-        const br = dist.branch(dBlock, sBlock);
-        r = Math.max(1e-3, wire.rOhmPerUm * br.lengthUm + (br.bond ? BOND_RC.rOhm : 0));
-        cw = wire.cFfPerUm * br.lengthUm;
-        cb = br.bond ? BOND_RC.cFf : 0;
-        lenSum += br.lengthUm;
-        maxLen = Math.max(maxLen, br.lengthUm);
-        if (br.bond) bonds++;
-        if (br.bond) bondBranches++;
-      }
-      caps.set(dn, (caps.get(dn) ?? 0) + cw / 2);
-      caps.set(sn, (caps.get(sn) ?? 0) + cw / 2 + cb);
-      cTot += cw + cb;
-      res.push([dn, sn, r]);
+        let hub = hubs.get(sBlock);
+        if (!hub) {
+          hub = `${netName}:${hubs.size + 1}`;
+          hubs.set(sBlock, hub);
+          const br = dist.branch(dBlock, sBlock);
+          const r = Math.max(1e-3, wire.rOhmPerUm * br.lengthUm + (br.bond ? BOND_RC.rOhm : 0));
+          const cw = wire.cFfPerUm * br.lengthUm;
+          const cb = br.bond ? BOND_RC.cFf : 0;
+          lenSum += br.lengthUm;
+          maxLen = Math.max(maxLen, br.lengthUm);
+          if (br.bond) bonds++;
+          if (br.bond) bondBranches++;
+          caps.set(dn, (caps.get(dn) ?? 0) + cw / 2);
+          caps.set(hub, cw / 2 + cb);
+          cTot += cw + cb;
+          res.push([dn, hub, r]);
+        }
+        res.push([hub, sn, 1e-3]);
+      } else res.push([dn, sn, 1e-3]);
     });
-    const netName = spefName(em.bitNames.get(b)!);
     out.push(`*D_NET ${netName} ${fmt(cTot)}`, "*CONN", `*I ${dn} O *D ${d.type}`, ...sinks.map((s) => `*I ${pinName(s)} I *D ${s.type}`), "*CAP");
     let k = 1;
     for (const [node, c] of caps) if (c > 0) out.push(`${k++} ${node} ${fmt(c)}`);

@@ -20,6 +20,8 @@ import { parseActivity, instanceOfPath } from "./activity.ts";
 import type { GeneratedFile } from "../core/files.ts";
 import { run } from "../toolchain/tools.ts";
 import { execa } from "execa";
+import { interInstanceParasitics } from "./parasitics.ts";
+import type { Netlist } from "../top/netlist.ts";
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), "st3d-phys-"));
 const lib = loadLibrary();
@@ -152,6 +154,29 @@ describe("netlist clean-up", () => {
     expect(flat.cells["u_b.f"].connections.D).toEqual(flat.cells["u_a.f"].connections.Q);
     expect(removeClockBuffers(lib, flat)).toBe(1);
     expect(flat.cells["u_a.f"].connections.CLK).toEqual([2]);
+  });
+});
+
+describe("inter-instance wires (SPEF)", () => {
+  it("one branch per sink instance: a net reaching 3 pins of one block and 1 of another carries 2 wires, not 4", () => {
+    const clk = { name: "clk", dir: "input" as const, width: 1 };
+    const inst = (name: string, dir: "input" | "output", port: string) => ({ name, module: `m_${name}`, kind: "logic" as const, group: name, ports: [clk, { name: port, dir, width: 1 }], conns: { clk: "clk", [port]: "x" } });
+    const nl: Netlist = { module: "top", ports: [clk], instances: [inst("u_a", "output", "q"), inst("u_b", "input", "d"), inst("u_c", "input", "d")] };
+    const inv = (a: number, y: number) => ({ type: "INVX1", connections: { A: [a], Y: [y] } });
+    const flat: YModule = {
+      ports: { clk: { direction: "input", bits: [2] } },
+      cells: { "u_a.f": { type: "DFFPOSX1", connections: { CLK: [2], D: [8], Q: [3] } }, "u_a.g": inv(3, 8), "u_b.g0": inv(3, 4), "u_b.g1": inv(3, 5), "u_b.g2": inv(3, 6), "u_c.g0": inv(3, 7) },
+      netnames: { x: { hide_name: 0, bits: [3] } },
+    };
+    const len: Record<string, number> = { u_b: 1000, u_c: 500 };
+    const dist = { branch: (_d: string, s: string) => ({ lengthUm: len[s], bond: false }), describe: () => "test" };
+    const par = interInstanceParasitics(lib, "top", flat, nl, dist, null, lib.wire!);
+    const w = par.nets.find((n) => n.net === "x")!;
+    expect(w.capFfPerBit).toBeCloseTo(lib.wire!.cFfPerUm * 1500, 6); // a star per pin would give 3 x 1000 + 500
+    expect(w.lengthUmPerBit).toBe(1500);
+    const res = par.spef.split("*RES")[1].split("*END")[0].trim().split("\n").map((l) => Number(l.trim().split(/\s+/)[3]));
+    expect(res.filter((r) => r > 1e-3 + 1e-9).length).toBe(2); // the two trunks
+    expect(res.length).toBe(2 + 5); // + the 4 pins of u_b, u_c and the driver's own load
   });
 });
 
