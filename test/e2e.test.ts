@@ -34,7 +34,7 @@ const configs: Record<string, Resolved> = {
   sdsaTok: resolveInput({
     name: "e2e_b",
     model: { timesteps: 3, tokens: 3, dim: 6, heads: 3, blocks: 2, experts: 3, topK: 1, expertHidden: 5, attention: "sdsa", routing: "per-token", residBits: 9, lif: { qkv: { reset: "subtract", fire: ">" } } },
-    hardware: { linearLanes: 4, tokenGroup: 3, expertCores: 2, attnCores: 2 },
+    hardware: { synapticLanes: 7, tokenGroup: 3, attnCores: 2 },
   }),
 };
 
@@ -147,7 +147,7 @@ describe("3D view: the tiers assembled through their F2F ports give exactly the 
   for (const mode of ["memory-on-logic", "logic-on-logic", "auto"] as const) {
     for (const sim of SIMS) {
       it(`${mode} on ${sim}: --view 3d == --view 2d == --golden`, async () => {
-        const r = resolveInput({ name: "e2e3d", model: base, hardware: { linearLanes: 4, tokenGroup: 3, expertCores: 2, attnCores: 1 }, integration: { mode } });
+        const r = resolveInput({ name: "e2e3d", model: base, hardware: { synapticLanes: 7, tokenGroup: 3, attnCores: 1 }, integration: { mode } });
         const { dir, model, input } = writeRandom(r, 7, 0.25);
         const g = runGolden(r, model, input);
         const o3 = await st3dRun(r, { weights: path.join(dir, "weights"), input: path.join(dir, "input.npy"), out: path.join(dir, "o3"), sim, view: "3d", check: true });

@@ -33,23 +33,10 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { cacheKey, cacheRoot, ENTRY_MARKER, fileHash, listFiles, readEntry } from "./entry.mjs";
 
-export const ENTRY_MARKER = ".st3d-entry.json";
-
-/** The cache root (absolute). */
-export function cacheRoot(): string {
-  const env = process.env.ST3D_CACHE;
-  if (env) return path.resolve(env);
-  const xdg = process.env.XDG_CACHE_HOME;
-  return path.join(xdg ? path.resolve(xdg) : path.join(os.homedir(), ".cache"), "st3d");
-}
-
-/** sha256 hex of strings/buffers, in order (a cache key). */
-export function cacheKey(...parts: (string | Buffer)[]): string {
-  const h = crypto.createHash("sha256");
-  for (const p of parts) h.update(typeof p === "string" ? `${p.length}:` : `${p.length}b:`).update(p);
-  return h.digest("hex").slice(0, 24);
-}
+// the read side (root, key, marker, verification) is plain JavaScript, shared with the launcher (bin/st3d.js)
+export { cacheKey, cacheRoot, ENTRY_MARKER };
 
 interface Marker<T> {
   key: string;
@@ -59,40 +46,7 @@ interface Marker<T> {
   value: T;
 }
 
-function listFiles(dir: string, rel = ""): string[] {
-  const out: string[] = [];
-  for (const e of fs.readdirSync(path.join(dir, rel), { withFileTypes: true })) {
-    const p = rel ? `${rel}/${e.name}` : e.name;
-    if (e.isDirectory()) out.push(...listFiles(dir, p));
-    else if (p !== ENTRY_MARKER) out.push(p);
-  }
-  return out.sort();
-}
-
-const fileHash = (f: string) => crypto.createHash("sha256").update(fs.readFileSync(f)).digest("hex");
 const HOST = os.hostname().replace(/[^A-Za-z0-9.]/g, "_").slice(0, 40) || "host";
-
-type EntryState<T> = { ok: true; value: T; id: string } | { ok: false; exists: boolean; why: string; id?: string };
-
-/** The value of a complete, intact entry, or why not (missing, incomplete or corrupt). */
-function readEntry<T>(dir: string, key: string): EntryState<T> {
-  if (!fs.existsSync(dir)) return { ok: false, exists: false, why: "missing" };
-  let m: Marker<T>;
-  try {
-    m = JSON.parse(fs.readFileSync(path.join(dir, ENTRY_MARKER), "utf8")) as Marker<T>;
-  } catch {
-    return { ok: false, exists: true, why: `no readable ${ENTRY_MARKER} (an interrupted or foreign build)` };
-  }
-  if (!m || m.key !== key || !m.files || typeof m.files !== "object") return { ok: false, exists: true, why: `${ENTRY_MARKER} does not describe this entry`, id: m?.id };
-  try {
-    for (const [rel, h] of Object.entries(m.files)) if (fileHash(path.join(dir, rel)) !== h) return { ok: false, exists: true, why: `${rel} does not match its recorded sha256 (truncated or changed)`, id: m.id };
-    const extra = listFiles(dir).filter((f) => !(f in m.files));
-    if (extra.length) return { ok: false, exists: true, why: `${extra[0]} is not part of the sealed entry`, id: m.id };
-  } catch (e) {
-    return { ok: false, exists: true, why: `${(e as NodeJS.ErrnoException).code === "ENOENT" ? "a file of the entry is missing" : (e as Error).message}`, id: m.id };
-  }
-  return { ok: true, value: m.value, id: m.id };
-}
 
 function markerId(dir: string): string | undefined {
   try {

@@ -82,11 +82,14 @@ export type ModelConfig = z.infer<typeof modelSchema>;
 
 export const hardwareSchema = z
   .strictObject({
-    linearLanes: int(1, 256).default(16).describe("Synaptic accumulator lanes of the linear engine (output channels in parallel)."),
-    tokenGroup: int(1, 256).default(8).describe("Tokens (t, n) held together in the linear engine so one weight word serves all of them."),
+    synapticLanes: int(2, 4096)
+      .default(84)
+      .describe(
+        "Synaptic accumulator lanes in total (the lane budget): E go to the router engine (at most half the budget), the rest to the shared synaptic pool that runs every q, k, v, o, fc1 and fc2 layer, trimmed to the fewest lanes that keep the same number of output tiles (docs/ARCHITECTURE.md, 'Lane budget').",
+      ),
+    tokenGroup: int(1, 256).default(8).describe("Tokens (t, n) held together in a linear engine so one weight word serves all of them."),
     lifLanes: int(1, 256).default(8).describe("Parallel LIF lanes of a LIF neuron array."),
     attnCores: int(1, 256).optional().describe("Physical attention cores (default: one per head)."),
-    expertCores: int(1, 64).optional().describe("Physical expert cores (default: min(experts, 4)); experts beyond are time-multiplexed."),
     macroMinBits: int(0, 1 << 24).default(4096).describe("Logical memories below this many bits are flip-flops, not SRAM macros (ORFS SYNTH_MEMORY_MAX_BITS)."),
     clockMHz: z.number().positive().max(5000).default(500).describe("Target clock in MHz; recorded in resolved.json (no st3d command reads it yet: no estimate depends on it)."),
   })

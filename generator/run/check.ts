@@ -2,12 +2,14 @@
  * `st3d run --check`: the RTL against the golden model, tensor by tensor in execution order.
  *
  * The host testbench (compiled with `define ST3D_PROBES) logs every write of the accelerator
- * into umem, the residual stream U, and the start of each half of each block.  Replaying those
- * writes over U0 gives U after every half: U1 of block b (after the attention half: LIF_a,
- * q, k, v, attention, o and the membrane shortcut) and U2 of block b (after the MoE half:
- * LIF_m, router, top-k, experts, merge).  They are compared with the golden model's
- * `blocks.{b}.u1` / `blocks.{b}.u2`, then the output read back through the host port with the
- * golden U_L, then the performance counters with the golden counts.  The first tensor that
+ * into umem, the residual stream U, every U1 word the o layer writes into the merge memory, and
+ * when the attention layers (q) and the MoE part (o) of each block start.  Replaying them over U0
+ * gives U after every half: U1 of block b (after the attention half: LIF_a, q, k, v, attention,
+ * o and the membrane shortcut; the merge-memory writes over U_b) and U2 of block b (after the MoE
+ * half: LIF_m, router, top-k, experts, merge; umem once the pass that starts block b + 1, or the
+ * final pass, has written it).  They are compared with the golden model's `blocks.{b}.u1` /
+ * `blocks.{b}.u2`, then the output read back through the host port with the golden U_L, then the
+ * performance counters with the golden counts.  The first tensor that
  * differs is reported with its first differing index (row-major [t, n, c]), its block and half,
  * both values, and how many of its values differ.
  */
@@ -15,6 +17,7 @@ import type { Resolved } from "../config/resolve.ts";
 import type { GoldenResult } from "../model/golden.ts";
 import type { Accelerator } from "../top/accelerator.ts";
 import { tensorToUmem, umemToTensor } from "./host.ts";
+import { packLanes, unpackLanes } from "../util/lanes.ts";
 
 export interface TraceEvent {
   kind: "A" | "M";
@@ -24,7 +27,7 @@ export interface TraceEvent {
 
 export interface UmemTrace {
   events: TraceEvent[];
-  /** U after each half, in order: blocks.0.u1, blocks.0.u2, blocks.1.u1, ... (as far as the run got) */
+  /** U after each block, in order: blocks.0.u2, blocks.1.u2, ... (as far as the run got) */
   snapshots: { tensor: string; block: number; half: "attention" | "moe"; U: number[][][] }[];
   writes: number;
 }
@@ -32,14 +35,19 @@ export interface UmemTrace {
 /** Replay the umem trace written by the testbench (+trace=FILE) over U0. */
 export function replayUmemTrace(acc: Accelerator, U0: number[][][], text: string): UmemTrace {
   const words = new Map<number, bigint | null>(tensorToUmem(acc, U0));
+  const df = acc.blocks.find((b) => b.entry.block.name === "dataflow")!.params as unknown as { mergeBits: number };
+  const P = acc.r.geo.lanes;
   const events: TraceEvent[] = [];
   const snapshots: UmemTrace["snapshots"] = [];
   let current: TraceEvent | null = null;
+  let u1: Map<number, bigint | null> | null = null;
   let writes = 0;
+  // a block's U1 (the o layer's merge-memory writes over its U) and U2 (umem once the next block's
+  // attention layers start, or at the end)
   const snap = () => {
-    if (!current) return;
-    const half = current.kind === "A" ? "attention" : "moe";
-    snapshots.push({ tensor: `blocks.${current.block}.${half === "attention" ? "u1" : "u2"}`, block: current.block, half, U: umemToTensor(acc, words) });
+    if (!current || current.kind !== "M") return;
+    if (u1) snapshots.push({ tensor: `blocks.${current.block}.u1`, block: current.block, half: "attention", U: umemToTensor(acc, u1) });
+    snapshots.push({ tensor: `blocks.${current.block}.u2`, block: current.block, half: "moe", U: umemToTensor(acc, words) });
   };
   for (const line of text.split("\n")) {
     const f = line.trim().split(/\s+/);
@@ -47,10 +55,15 @@ export function replayUmemTrace(acc: Accelerator, U0: number[][][], text: string
       snap();
       current = { kind: f[0], block: Number(f[1]), cycle: Number(f[2]) };
       events.push(current);
+      if (f[0] === "A") u1 = new Map(words);
     } else if (f[0] === "W" && f.length === 4) {
       writes++;
       const addr = parseInt(f[2], 16);
       words.set(addr, /^[0-9a-fA-F]+$/.test(f[3]) ? BigInt(`0x${f[3]}`) : null);
+    } else if (f[0] === "V" && f.length === 4 && u1) {
+      const addr = parseInt(f[2], 16);
+      // merge-width lanes of a saturated U1: re-packed at residBits (an unknown word stays unknown)
+      u1.set(addr, /^[0-9a-fA-F]+$/.test(f[3]) ? packLanes(unpackLanes(BigInt(`0x${f[3]}`), df.mergeBits, P), acc.r.residBits) : null);
     }
   }
   snap();

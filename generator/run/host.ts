@@ -6,7 +6,8 @@
 import type { Resolved } from "../config/resolve.ts";
 import { REG } from "../blocks/ctrl/ctrl.ts";
 import type { Model } from "../model/golden.ts";
-import { memoryImages, type Accelerator, ATTN_PHASES, MOE_PHASES } from "../top/accelerator.ts";
+import { memoryImages, type Accelerator, PHASES } from "../top/accelerator.ts";
+import { PERF_CLASSES, type PerfClass } from "../blocks/linearEngine/linearEngine.ts";
 import { packLanes, unpackLanes } from "../util/lanes.ts";
 
 export interface ReadSlot {
@@ -104,7 +105,8 @@ function* hostProgramSteps(acc: Accelerator, model: Model, U0: number[][][]): Ge
           reads.push({ what: "umem", index: a, field: f });
         }
       }
-  const regs = [REG.ID, ...[REG.CYCLES, REG.SYN, REG.SPIKES, REG.SPIKES_O, REG.SPIKES_S1, REG.SPIKES_H, REG.ROUTED, REG.SYN_ATTN, REG.SYN_MOE].flatMap((x) => [x, x + 1])];
+  const regs = [REG.ID, ...[REG.CYCLES, REG.SYN, REG.SPIKES, REG.SPIKES_O, REG.SPIKES_S1, REG.SPIKES_H, REG.ROUTED, REG.SYN_ATTN, REG.SYN_MOE, REG.SYN_ROUTER].flatMap((x) => [x, x + 1])];
+  for (let i = 0; i < 32; i++) regs.push(REG.CLASS_BASE + i);
   for (let i = 0; i < r.L * acc.ctrl.phases; i++) regs.push(REG.PHASE_BASE + i);
   for (const x of regs) {
     lines.push(`2 ${hex8(addrOf(0, x))} 00000000`);
@@ -126,7 +128,11 @@ export interface DecodedRun {
   routed: number;
   synAttn: number;
   synMoe: number;
-  perLayer: { block: number; half: "attention" | "moe"; phase: string; cycles: number }[];
+  synRouter: number;
+  /** busy cycles of the dataflow unit per block and phase */
+  perLayer: { block: number; phase: string; cycles: number }[];
+  /** cycles of each perf class of the synaptic pool and of the router engine (while the dataflow unit is busy) */
+  classes: { pool: Record<PerfClass, number>; router: Record<PerfClass, number> };
 }
 
 /**
@@ -174,9 +180,8 @@ export function decodeReads(acc: Accelerator, prog: HostProgram, values: number[
   const out = umemToTensor(acc, words);
   const r64 = (x: number) => (regs.get(x) ?? 0) + (regs.get(x + 1) ?? 0) * 2 ** 32;
   const perLayer: DecodedRun["perLayer"] = [];
-  const phases = [...ATTN_PHASES.map((p) => ["attention", p] as const), ...MOE_PHASES.map((p) => ["moe", p] as const)];
-  for (let blk = 0; blk < r.L; blk++)
-    phases.forEach(([half, phase], i) => perLayer.push({ block: blk, half, phase, cycles: regs.get(REG.PHASE_BASE + blk * acc.ctrl.phases + i) ?? 0 }));
+  for (let blk = 0; blk < r.L; blk++) PHASES.forEach((phase, i) => perLayer.push({ block: blk, phase, cycles: regs.get(REG.PHASE_BASE + blk * acc.ctrl.phases + i) ?? 0 }));
+  const cls = (engine: number) => Object.fromEntries(PERF_CLASSES.map((c, i) => [c, r64(REG.CLASS_BASE + 2 * (8 * engine + i))])) as Record<PerfClass, number>;
   return {
     out,
     id: regs.get(REG.ID) ?? 0,
@@ -189,7 +194,9 @@ export function decodeReads(acc: Accelerator, prog: HostProgram, values: number[
     routed: r64(REG.ROUTED),
     synAttn: r64(REG.SYN_ATTN),
     synMoe: r64(REG.SYN_MOE),
+    synRouter: r64(REG.SYN_ROUTER),
     perLayer,
+    classes: { pool: cls(0), router: cls(1) },
   };
 }
 

@@ -83,7 +83,11 @@ export interface RunJson {
   lifSpikes: number | null;
   routed: number | null;
   lanes: number;
+  /** synapticOps / lanes: the cycles an inference would take with every lane busy every cycle */
+  laneBound: number | null;
   utilization: number | null;
+  /** per synaptic engine (the shared pool, the router engine): lanes, ops, utilization, cycles per perf class */
+  engines: { pool: EngineJson; router: EngineJson } | null;
   perBlock: {
     block: number;
     cycles: number | null;
@@ -118,20 +122,36 @@ export function checkRunOutDir(out: string, force = false): void {
   checkOutputDir(out, { force });
 }
 
+/** Synaptic accumulator lanes: the shared pool and the router engine (hardware.synapticLanes split by laneSplit). */
 function lanesOf(r: Resolved): number {
-  // synaptic accumulator lanes: attention engine + router engine + expert cores
-  return r.hw.linearLanes + r.E + r.hw.expertCores * r.hw.linearLanes;
+  return r.hw.poolLanes + r.hw.routerLanes;
 }
 
-/** Hierarchical path of the ctrl instance under the testbench's `dut` (for the probes). */
-function ctrlProbe(d: Design, top: string): string {
-  if (top === d.acc.top) return "dut.u_ctrl";
+/** One synaptic engine in run.json (docs/RUN.md "engines"). */
+export interface EngineJson {
+  lanes: number;
+  synapticOps: number;
+  /** synapticOps / (lanes x cycles) */
+  utilization: number;
+  /** cycles of each perf class while the dataflow unit is busy (docs/ARCHITECTURE.md "linearEngine"): idle, collect, starve (waiting for input), work, fill, waitW (waiting for weights), drain, stall (output / memory port not ready) */
+  cycles: Record<string, number>;
+}
+
+function enginesJson(r: Resolved, cycles: number, syn: { pool: number; router: number }, classes: { pool: Record<string, number>; router: Record<string, number> }): { pool: EngineJson; router: EngineJson } {
+  const one = (lanes: number, ops: number, c: Record<string, number>): EngineJson => ({ lanes, synapticOps: ops, utilization: cycles ? ops / (lanes * cycles) : 0, cycles: c });
+  return { pool: one(r.hw.poolLanes, syn.pool, classes.pool), router: one(r.hw.routerLanes, syn.router, classes.router) };
+}
+
+/** Hierarchical path of a top-level instance (u_ctrl, u_dataflow) under the testbench's `dut` (for the probes). */
+function instProbe(d: Design, top: string, inst: string): string {
+  if (top === d.acc.top) return `dut.${inst}`;
   const topFile = d.files.find((f) => f.path === `${top}.v`);
+  const decl = new RegExp(`^\\s*[A-Za-z_][\\w$]*\\s+${inst}\\s*\\(`, "m");
   for (const m of topFile?.content.matchAll(/^\s*([A-Za-z_][\w$]*)\s+([A-Za-z_][\w$]*)\s*\(/gm) ?? []) {
     const f = d.files.find((x) => x.path === `${m[1]}.v`);
-    if (f && /^\s*[A-Za-z_][\w$]*\s+u_ctrl\s*\(/m.test(f.content)) return `dut.${m[2]}.u_ctrl`;
+    if (f && decl.test(f.content)) return `dut.${m[2]}.${inst}`;
   }
-  throw new RunError(`internal error: no ctrl instance found under ${top}`);
+  throw new RunError(`internal error: no ${inst} instance found under ${top}`);
 }
 
 export function tbFiles(d: Design, view: View): { files: SimSource[]; tb: string; top: string } {
@@ -139,7 +159,7 @@ export function tbFiles(d: Design, view: View): { files: SimSource[]; tb: string
   const top = view === "2d" ? acc.top : `${d.r.name}_3d`;
   if (!d.files.some((f) => f.path === `${top}.v`)) throw new RunError(`view ${view}: the design has no ${top} (generate with integration.mode other than 2d for a 3D view)`);
   const tbModule = hostTbModule(d.r.name);
-  const tb = renderHostTb(d.r, top, tbModule, `${tbModule}.v`, ctrlProbe(d, top));
+  const tb = renderHostTb(d.r, top, tbModule, `${tbModule}.v`, instProbe(d, top, "u_ctrl"), instProbe(d, top, "u_dataflow"));
   return { files: [...d.files.filter((f) => (f.kind === "rtl" || f.kind === "sim") && f.path.endsWith(".v")), tb], tb: tbModule, top };
 }
 
@@ -193,7 +213,9 @@ function baseJson(r: Resolved, opts: RunOptions, simulator: RunJson["simulator"]
     lifSpikes: null,
     routed: null,
     lanes: lanesOf(r),
+    laneBound: null,
     utilization: null,
+    engines: null,
     perBlock: [],
     hostWrites: null,
     simulatedCycles: null,
@@ -378,7 +400,9 @@ export async function st3dRun(r: Resolved, opts: RunOptions): Promise<RunSummary
       spikesByStage: { s0qkv: dec.spikes, o: dec.spikesO, s1: dec.spikesS1, h: dec.spikesH },
       lifSpikes: dec.spikes + dec.spikesO + dec.spikesS1 + dec.spikesH,
       routed: dec.routed,
+      laneBound: dec.syn / json.lanes,
       utilization: dec.cycles ? dec.syn / (json.lanes * dec.cycles) : 0,
+      engines: enginesJson(r, dec.cycles, { pool: dec.syn - dec.synRouter, router: dec.synRouter }, dec.classes),
       perBlock: Array.from({ length: r.L }, (_, b) => {
         const phaseCycles: Record<string, number> = {};
         for (const p of dec.perLayer.filter((x) => x.block === b)) phaseCycles[p.phase] = p.cycles;

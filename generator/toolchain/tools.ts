@@ -4,7 +4,11 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { execa } from "execa";
+import type { execa as Execa } from "execa";
+
+// execa is loaded when a tool first runs, not at start-up (it is the heaviest import of the CLI)
+let execaFn: typeof Execa | undefined;
+const loadExeca = async (): Promise<typeof Execa> => (execaFn ??= (await import("execa")).execa);
 
 export class ToolMissingError extends Error {
   constructor(tool: string, fix: string) {
@@ -52,6 +56,7 @@ export function requireTool(cmd: string): string {
 
 export async function run(cmd: string, args: string[], opts: { cwd?: string; timeoutMs?: number } = {}) {
   if (!path.isAbsolute(cmd)) requireTool(cmd);
+  const execa = await loadExeca();
   const res = await execa(cmd, args, { cwd: opts.cwd, reject: false, all: true, timeout: opts.timeoutMs ?? 30 * 60_000, stdin: "ignore" });
   return { code: res.exitCode ?? -1, output: res.all ?? "", timedOut: res.timedOut };
 }
@@ -62,6 +67,7 @@ export async function run(cmd: string, args: string[], opts: { cwd?: string; tim
  */
 export async function runStreaming(cmd: string, args: string[], opts: { cwd?: string; timeoutMs?: number; onLine?: (line: string) => void } = {}) {
   if (!path.isAbsolute(cmd)) requireTool(cmd);
+  const execa = await loadExeca();
   const sub = execa(cmd, args, { cwd: opts.cwd, reject: false, all: true, timeout: opts.timeoutMs ?? 24 * 3600_000, stdin: "ignore", buffer: { all: true } });
   let pending = "";
   sub.all?.on("data", (chunk: Buffer) => {
@@ -83,6 +89,7 @@ export function toolVersion(cmd: string, args: string[]): Promise<string> {
   if (!p) {
     p = (async () => {
       if (!which(cmd)) return "missing";
+      const execa = await loadExeca();
       const r = await execa(cmd, args, { reject: false, all: true, stdin: "ignore", timeout: 20_000 });
       return String(r.all ?? "").split("\n")[0].trim();
     })();
@@ -104,6 +111,7 @@ export async function toolVersions(): Promise<Record<string, string>> {
       out[cmd] = "missing";
       continue;
     }
+    const execa = await loadExeca();
     const r = await execa(cmd, args, { reject: false, all: true, stdin: "ignore", timeout: 20_000 });
     out[cmd] = (r.all ?? "").split("\n")[0].trim();
   }
