@@ -219,6 +219,45 @@ export function buildProgram(): Command {
     }),
   );
 
+  libraryOptions(
+    program
+      .command("report")
+      .description("the 2D-vs-3D PPA report: run a model on Verilator (activity), synthesize, time and price the 2d, memory-on-logic, logic-on-logic and auto views; report.json + report.html (+ per-view designs and ORFS folders)")
+      .argument("<config>", "config file or preset")
+      .option("-w, --weights <dir>", "model folder (weights/*.npy, as for st3d run); default: a random model")
+      .option("-i, --input <file>", "U0 input tensor (.npy), with --weights")
+      .option("-d, --density <p>", "spike density of the random model (0..1, default 0.15; not with --weights)")
+      .option("-s, --seed <n>", "seed of the random model", "1")
+      .option("--views <list>", "comma-separated views (default 2d,memory-on-logic,logic-on-logic,auto; 2d is always included)")
+      .option("-o, --out <dir>", "report folder", "report")
+      .option("--force", FORCE_HELP),
+  ).action(
+    action(async (cfg: string, opts: LibOpts & { weights?: string; input?: string; density?: string; seed: string; views?: string; out: string; force?: boolean }) => {
+      const r = loadResolved(cfg);
+      if (!!opts.weights !== !!opts.input) throw new UsageError("--weights and --input go together (a model folder and its U0 tensor); or pass neither for a random model (--density)");
+      if (opts.weights && opts.density !== undefined) throw new UsageError("--density makes a random model: it cannot be combined with --weights");
+      const density = opts.density === undefined ? undefined : Number(opts.density);
+      if (density !== undefined && !(density > 0 && density < 1)) throw new UsageError(`--density must be between 0 and 1 (exclusive), got '${opts.density}'`);
+      const seed = Number(opts.seed);
+      if (!Number.isInteger(seed)) throw new UsageError(`--seed must be an integer, got '${opts.seed}'`);
+      checkOutputDir(opts.out, { force: opts.force }); // before any (long) work
+      const { VIEWS, report } = await import("./report/flow.ts");
+      let views = [...VIEWS] as (typeof VIEWS)[number][];
+      if (opts.views) {
+        const asked = opts.views.split(",").map((s) => s.trim()).filter(Boolean);
+        const bad = asked.filter((v) => !(VIEWS as readonly string[]).includes(v));
+        if (bad.length) throw new UsageError(`--views: unknown view ${bad.join(", ")} (valid: ${VIEWS.join(", ")})`);
+        views = VIEWS.filter((v) => v === "2d" || asked.includes(v));
+      }
+      const { writeReport, summaryText } = await import("./report/write.ts");
+      const command = ["st3d", "report", cfg, ...process.argv.slice(3).filter((a) => a !== cfg)].join(" ");
+      const res = await report(r, { ...physicalOptions(opts), weights: opts.weights, input: opts.input, density, seed: opts.weights ? undefined : seed, views, command });
+      const written = writeReport(opts.out, res, { force: opts.force });
+      process.stdout.write(summaryText(res));
+      console.log(`report: ${written.length} files in ${opts.out}: ${path.join(opts.out, "report.html")}, ${path.join(opts.out, "report.json")} (${res.timings.totalSeconds.toFixed(0)} s)`);
+    }),
+  );
+
   program
     .command("run")
     .description("simulate an inference of the generated RTL through its host port (SPEC §4), or the golden model with --golden; results in -o (docs/RUN.md)")
