@@ -2,7 +2,7 @@
 # st3d toolchain setup — idempotent.  Installs what is missing, says exactly what to run
 # when it cannot.  Used by 'npm test', 'npm run demo' and CI.
 #   npm dependencies : npm ci (or npm install) when node_modules is missing or stale
-#   Debian packages  : verilator iverilog yosys opensta qflow-tech-osu018 chromium
+#   Debian packages  : verilator iverilog yosys opensta qflow-tech-osu018 chromium slurm-wlm munge
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -30,6 +30,8 @@ command -v yosys     >/dev/null 2>&1 || need+=(yosys)
 command -v sta       >/dev/null 2>&1 || need+=(opensta)
 [ -f /usr/share/qflow/tech/osu018/osu018_stdcells.lib ] || need+=(qflow-tech-osu018)
 [ -x /usr/bin/chromium ]  || need+=(chromium)   # headless checks of report.html / sweep.html (generator/html/browser.ts)
+command -v slurmctld >/dev/null 2>&1 && command -v slurmd >/dev/null 2>&1 && command -v sbatch >/dev/null 2>&1 || need+=(slurm-wlm)   # st3d sweep --slurm test (scripts/slurm/local-cluster.sh)
+command -v munged    >/dev/null 2>&1 || need+=(munge)
 
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then SUDO=""; elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then SUDO="sudo"; else SUDO="none"; fi

@@ -1,0 +1,203 @@
+/**
+ * The stages a sweep point runs, each a function behind one small interface:
+ *
+ *   cycles    generate the point's RTL, `st3d run` it on Verilator (or Icarus) through the host
+ *             port, and (check: true) compare the output with the golden model value by value
+ *             -> cycles, utilization, synapticOps, lanes   (run/run.json, run/output.npy)
+ *   physical  what `st3d generate --physical` computes today: every module synthesized by Yosys
+ *             and priced with NanGate45 X1 cell areas and the SRAM macro model (docs/3D.md),
+ *             the tiers of the point's integration mode
+ *             -> footprintUm2, siliconUm2, bonds, bondBudget   (physical.json)
+ *   report    the full 2D-vs-3D report (`st3d report`): a ReportProvider writes report.json and
+ *             report.html into the point's report/ folder; the per-view keys of report.json
+ *             (footprintUm2, fmaxMHz, energyPerInferenceNj, ...) of the point's own view become
+ *             its metrics.  Plugged in with setReportProvider().
+ *
+ * A stage throws a ConfigError when the point's configuration cannot be built (the point is
+ * "invalid"), any other error when it failed (the point is "failed").
+ */
+import fs from "node:fs";
+import path from "node:path";
+import type { Resolved } from "../config/resolve.ts";
+import type { Model } from "../model/golden.ts";
+import { runGolden } from "../model/golden.ts";
+import { st3dRun } from "../run/run.ts";
+import { buildAccelerator } from "../top/accelerator.ts";
+import { memoryViews } from "../blocks/memory/macros.ts";
+import { estimateAreas } from "../partition/areas.ts";
+import { buildThreeD, ASSUMPTIONS } from "../partition/views.ts";
+import { partitionStats, bondBudget } from "../partition/partition.ts";
+import { METRIC_NAMES, type Metrics, type StageName } from "./metrics.ts";
+import type { Point, SweepDef } from "./file.ts";
+
+export interface StageContext {
+  r: Resolved;
+  point: Point;
+  sweep: SweepDef;
+  /** the point's folder being staged: a stage writes its files here (never elsewhere) */
+  dir: string;
+  /** the workload as files (weights folder, input.npy) and in memory */
+  weights: string;
+  input: string;
+  model: Model;
+  U0: number[][][];
+  log: (msg: string) => void;
+}
+
+export interface StageOutput {
+  metrics: Partial<Metrics>;
+  /** an HTML report of the point, relative to the point's folder */
+  report?: string;
+}
+
+export interface Stage {
+  name: StageName;
+  run(ctx: StageContext): Promise<StageOutput>;
+}
+
+export class StageError extends Error {
+  override name = "StageError";
+}
+
+// ------------------------------------------------------------------ cycles
+
+function compareOutputs(a: number[][][], b: number[][][]): { mismatches: number; total: number; first?: string } {
+  let mismatches = 0;
+  let total = 0;
+  let first: string | undefined;
+  for (let t = 0; t < b.length; t++)
+    for (let n = 0; n < b[t].length; n++)
+      for (let c = 0; c < b[t][n].length; c++) {
+        total++;
+        const x = a[t]?.[n]?.[c];
+        if (x !== b[t][n][c]) {
+          mismatches++;
+          first ??= `[${t}][${n}][${c}]: RTL ${x}, golden ${b[t][n][c]}`;
+        }
+      }
+  return { mismatches, total, first };
+}
+
+export const cyclesStage: Stage = {
+  name: "cycles",
+  async run(ctx) {
+    const { r, sweep } = ctx;
+    const view = sweep.cycles.view === "3d" && r.integration.mode !== "2d" ? "3d" : "2d";
+    const res = await st3dRun(r, { weights: ctx.weights, input: ctx.input, out: path.join(ctx.dir, "run"), sim: sweep.cycles.sim, view, log: ctx.log });
+    if (sweep.cycles.check) {
+      const g = runGolden(r, ctx.model, ctx.U0);
+      const cmp = compareOutputs(res.output, g.out);
+      if (cmp.mismatches) throw new StageError(`the ${sweep.cycles.sim} ${view} output differs from the golden model at ${cmp.mismatches} of ${cmp.total} values (first ${cmp.first})`);
+      ctx.log(`output equals the golden model (${cmp.total} values)`);
+    }
+    const j = res.json;
+    return { metrics: { cycles: j.cycles as number, utilization: j.utilization as number, synapticOps: j.synapticOps as number, lanes: j.lanes as number } };
+  },
+};
+
+// ------------------------------------------------------------------ physical (interim: areas and bonds)
+
+const round = (v: number, d = 1) => Number(v.toFixed(d));
+
+export const physicalStage: Stage = {
+  name: "physical",
+  async run(ctx) {
+    const { r } = ctx;
+    const acc = buildAccelerator(r);
+    const pre = memoryViews(r, acc.memories);
+    const files = [...acc.logicFiles, ...pre.files, acc.topFile];
+    ctx.log("synthesizing every module with Yosys for its area (cached) ...");
+    const areas = estimateAreas(r, acc.netlist, files);
+    let out: Record<string, unknown>;
+    let metrics: Partial<Metrics>;
+    if (r.integration.mode === "2d") {
+      metrics = { footprintUm2: round(areas.totalUm2), siliconUm2: round(areas.totalUm2), bonds: 0, bondBudget: null };
+      out = { mode: "2d", footprintUm2: round(areas.totalUm2), siliconUm2: round(areas.totalUm2), bonds: 0 };
+    } else {
+      const t = buildThreeD(r, files, acc.netlist, { physical: false });
+      const stats = partitionStats(r, acc.netlist, t.assign, areas.um2);
+      const bonds = t.f2f.reduce((a, f) => a + f.width, 0);
+      if (bonds !== stats.cut) throw new StageError(`internal error: ${bonds} F2F bits but a cut of ${stats.cut}`);
+      const silicon = stats.areaUm2.bottom + stats.areaUm2.top;
+      metrics = { footprintUm2: round(stats.footprintUm2), siliconUm2: round(silicon), bonds, bondBudget: bondBudget(r, stats.footprintUm2) };
+      out = {
+        mode: r.integration.mode,
+        footprintUm2: round(stats.footprintUm2),
+        siliconUm2: round(silicon),
+        tierAreaUm2: { bottom: round(stats.areaUm2.bottom), top: round(stats.areaUm2.top) },
+        balance: round(stats.balance, 4),
+        balanceOk: stats.balanceOk,
+        bonds,
+        bondBudget: stats.bondBudget,
+        bondMargin: stats.bondMargin,
+      };
+    }
+    const body = {
+      design: r.name,
+      configHash: r.hash,
+      ...out,
+      unmappedCells: areas.unmapped,
+      source: "Yosys generic synthesis of every module, priced with NanGate45 X1 cell areas and the SRAM macro model (generator/partition/areas.ts, docs/3D.md)",
+      assumptions: ASSUMPTIONS,
+    };
+    fs.writeFileSync(path.join(ctx.dir, "physical.json"), JSON.stringify(body, null, 2) + "\n");
+    return { metrics };
+  },
+};
+
+// ------------------------------------------------------------------ report (the 2D-vs-3D report plugs in here)
+
+export interface ReportProvider {
+  /**
+   * Write the 2D-vs-3D report of `r` for the given workload into `out` (report.json and, if
+   * there is one, report.html) and return the parsed report.json.
+   */
+  run(r: Resolved, opts: { weights: string; input: string; out: string; log: (msg: string) => void }): Promise<unknown>;
+}
+
+let provider: ReportProvider | null = null;
+
+/** Plug in the report (st3d report); null unplugs it. */
+export function setReportProvider(p: ReportProvider | null): void {
+  provider = p;
+}
+
+export function reportAvailable(): boolean {
+  return provider !== null;
+}
+
+/**
+ * The metrics of one point from its report.json: the view of the point's integration mode
+ * (`views["2d"]` for 2d, else `views[<mode>]` or `views["3d"]`); views may be an object keyed
+ * by view name or a list of objects with a `view` field.  Every metric name found there with
+ * a numeric value (or null) is taken.
+ */
+export function reportMetrics(report: unknown, mode: string): Partial<Metrics> {
+  const rep = report as { views?: unknown };
+  let views: Record<string, Record<string, unknown>> = {};
+  if (Array.isArray(rep?.views)) for (const v of rep.views as Record<string, unknown>[]) views[String(v.view)] = v;
+  else if (rep?.views && typeof rep.views === "object") views = rep.views as Record<string, Record<string, unknown>>;
+  const view = mode === "2d" ? views["2d"] : (views[mode] ?? views["3d"]);
+  if (!view) throw new StageError(`report.json has no view for integration mode '${mode}' (views: ${Object.keys(views).join(", ") || "none"})`);
+  const out: Partial<Metrics> = {};
+  for (const m of METRIC_NAMES) {
+    const v = view[m];
+    if (typeof v === "number" && Number.isFinite(v)) out[m] = v;
+    else if (v === null) out[m] = null;
+  }
+  return out;
+}
+
+export const reportStage: Stage = {
+  name: "report",
+  async run(ctx) {
+    if (!provider) throw new StageError("the report stage needs st3d's 2D-vs-3D report, which this st3d does not have");
+    const out = path.join(ctx.dir, "report");
+    fs.mkdirSync(out, { recursive: true });
+    const json = await provider.run(ctx.r, { weights: ctx.weights, input: ctx.input, out, log: ctx.log });
+    if (!fs.existsSync(path.join(out, "report.json"))) fs.writeFileSync(path.join(out, "report.json"), JSON.stringify(json, null, 2) + "\n");
+    return { metrics: reportMetrics(json, ctx.r.integration.mode), report: fs.existsSync(path.join(out, "report.html")) ? "report/report.html" : undefined };
+  },
+};
+
+export const STAGE_IMPL: Record<StageName, Stage> = { cycles: cyclesStage, physical: physicalStage, report: reportStage };
