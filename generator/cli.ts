@@ -207,7 +207,7 @@ export function buildProgram(): Command {
     .option("--time <limit>", "Slurm time limit per array task, e.g. 2:00:00 (--slurm)")
     .option("--cpus-per-task <n>", "CPUs per array task (--slurm; default 1)")
     .option("--sbatch-arg <option>", "another sbatch option, one per flag, e.g. --sbatch-arg=--mem=4G (--slurm; repeatable)", (v: string, acc: string[]) => [...acc, v], [] as string[])
-    .option("--chunk <n>", "points per array task (--slurm; default 1)")
+    .option("--chunk <n>", "points per array task (--slurm; default: one configuration per task, i.e. its workloads)")
     .option("--max-parallel <n>", "at most this many array tasks at once (--slurm)")
     .option("--dry-run", "print the sbatch script and submit nothing (--slurm)")
     .option("--no-wait", "submit the job and return (collect later with --collect) (--slurm)")

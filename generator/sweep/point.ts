@@ -8,6 +8,7 @@
  * tools: no wall time, host, process id or absolute path, so a local run and a Slurm run give
  * the same bytes.  `timing` (host, start, seconds per stage) is kept apart and never compared.
  */
+import { spawnSync } from "node:child_process";
 import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
@@ -89,6 +90,8 @@ function errorText(e: unknown, dir: string): string {
   const short = lines.length > 12 ? [...lines.slice(0, 12), `... (${lines.length - 12} more lines in the point's log.txt)`] : lines;
   return short.join("\n").split(path.resolve(dir) + path.sep).join("");
 }
+
+const hookList = (v: string) => (process.env[v] ?? "").split(",").filter(Boolean).map(Number);
 
 /** Process-wide cleanup of the temporaries of the points this process is running (signals). */
 const liveTemps = new Set<string>();
@@ -178,12 +181,17 @@ export async function runPoint(s: SweepDef, p: Point, dir: string, opts: RunPoin
       const model = loadModelDir(r, weights);
       const U0 = loadInput(r, input);
       timing.seconds.workload = (Date.now() - t) / 1000;
-      const failAt = (process.env.ST3D_SWEEP_FAIL ?? "").split(",").filter(Boolean).map(Number);
       for (const name of s.stages) {
         t = Date.now();
         pg.log(`${name} ...`);
-        // test hook (documented in docs/SWEEP.md): make the listed points fail in their first stage
-        if (failAt.includes(p.index)) throw Object.assign(new Error(`ST3D_SWEEP_FAIL asks point ${p.index} to fail`), { stage: name });
+        // test hooks (docs/SWEEP.md): ST3D_SWEEP_FAIL makes the listed points fail in their first
+        // stage; ST3D_SWEEP_BLOCK makes them wait on a synchronous child process first (like a
+        // long Yosys run), so that a test can interrupt a point in the middle of one
+        if (hookList("ST3D_SWEEP_BLOCK").includes(p.index)) {
+          const b = spawnSync("sleep", ["120"]);
+          if (b.signal || b.status) throw Object.assign(new Error(`ST3D_SWEEP_BLOCK: the blocking child ended (${b.signal ?? b.status})`), { stage: name });
+        }
+        if (hookList("ST3D_SWEEP_FAIL").includes(p.index)) throw Object.assign(new Error(`ST3D_SWEEP_FAIL asks point ${p.index} to fail`), { stage: name });
         let out: StageOutput;
         try {
           out = await STAGE_IMPL[name].run({ r, point: p, sweep: s, dir: stage, weights, input, model, U0, log });

@@ -24,7 +24,7 @@ export interface SlurmOptions {
   cpusPerTask?: number;
   /** extra sbatch options, one `#SBATCH` line each (e.g. "--mem=4G", "--account=abc") */
   sbatchArgs?: string[];
-  /** points per array task (default 1) */
+  /** points per array task (default: the points of one configuration) */
   chunk?: number;
   /** at most this many tasks at once (--array=...%N) */
   maxParallel?: number;
@@ -40,10 +40,17 @@ const shq = (s: string) => (/^[A-Za-z0-9_./+=:,@%-]+$/.test(s) ? s : `'${s.repla
 
 /** The job-array script for `pending` (run from `cwd`, results into `dir`; both absolute). */
 export function sbatchScript(s: SweepDef, file: string, dir: string, pending: Point[], o: SlurmOptions, scriptPath: string): SbatchPlan {
-  const chunk = Math.max(1, o.chunk ?? 1);
-  // keep the points of one configuration together when chunking (they share a simulator build)
+  // default: one task per configuration (its workloads run one after the other and share its
+  // simulator build); --chunk N: N points per task, in index order
   const tasks: number[][] = [];
-  for (let i = 0; i < pending.length; i += chunk) tasks.push(pending.slice(i, i + chunk).map((p) => p.index));
+  if (o.chunk) for (let i = 0; i < pending.length; i += o.chunk) tasks.push(pending.slice(i, i + o.chunk).map((p) => p.index));
+  else
+    for (const p of pending) {
+      const last = tasks[tasks.length - 1];
+      const cfg = (i: number) => pending.find((q) => q.index === i)!.key.split("-")[0];
+      if (last && cfg(last[0]) === p.key.split("-")[0]) last.push(p.index);
+      else tasks.push([p.index]);
+    }
   const spec = (t: number[]) => {
     // "3" / "4-7" / "1,5,9"
     const contiguous = t.every((v, i) => i === 0 || v === t[i - 1] + 1);

@@ -15,6 +15,7 @@ import { pointSpec, runPoint } from "./point.ts";
 import { reportMetrics, setReportProvider } from "./stages.ts";
 import { METRIC_NAMES } from "./metrics.ts";
 import { sweepCommand } from "./sweep.ts";
+import { sbatchScript } from "./slurm.ts";
 import { checkPage, chromiumAvailable } from "../html/browser.ts";
 
 const tmp = (p = "sw") => fs.mkdtempSync(path.join(os.tmpdir(), `st3d-${p}-`));
@@ -270,6 +271,39 @@ describe("report stage (the 2D-vs-3D report plugs in)", () => {
     const c = writeCollected(s, pts, dir);
     expect(c.rows.map((r) => r.front)).toEqual([false, true]);
     expect(fs.readFileSync(path.join(dir, "sweep.html"), "utf8")).toContain(`href="points/${pts[1].key}/report/report.html"`);
+  });
+});
+
+describe("Slurm job array", () => {
+  it("has one task per configuration by default (its workloads share a build), or --chunk points per task", () => {
+    const s = sweep({ axes: { "hardware.linearLanes": [2, 4] }, workload: { density: [0.1, 0.2] } });
+    const pts = expandPoints(s);
+    const a = sbatchScript(s, "/abs/s.yaml", "/abs/out", pts, {}, "/abs/out/slurm/sweep-1.sbatch");
+    expect(a.tasks).toEqual([
+      [0, 1],
+      [2, 3],
+    ]);
+    expect(a.script).toContain('POINTS=("0-1" "2-3")');
+    expect(a.script).toContain("#SBATCH --array=0-1\n");
+    const b = sbatchScript(s, "/abs/s.yaml", "/abs/out", [pts[0], pts[2], pts[3]], { chunk: 2, maxParallel: 3, cpusPerTask: 2 }, "/x");
+    expect(b.tasks).toEqual([[0, 2], [3]]);
+    expect(b.script).toContain('POINTS=("0,2" "3")');
+    expect(b.script).toContain("#SBATCH --array=0-1%3\n#SBATCH --output=/abs/out/slurm/logs/%A_%a.log\n#SBATCH --cpus-per-task=2\n");
+    expect(() => sbatchScript(s, "/a", "/b", pts, { sbatchArgs: ["mem=4G"] }, "/x")).toThrow(/one sbatch option per --sbatch-arg, starting with '-'/);
+  });
+});
+
+describe("cycles stage", () => {
+  it("simulates the assembled 3D tiers with view 3d: same cycles as the 2D top, output checked", async () => {
+    const s = sweep({ axes: { "integration.mode": ["2d", "memory-on-logic"] }, cycles: { sim: "icarus", view: "3d" }, workload: { density: [0.3] } });
+    const dir = tmp();
+    const res = [];
+    for (const p of expandPoints(s)) res.push(await runPoint(s, p, dir, { log: () => {} }));
+    expect(res.map((r) => r.status)).toEqual(["ok", "ok"]);
+    expect(res[1].metrics.cycles).toBe(res[0].metrics.cycles);
+    const runs = res.map((r) => JSON.parse(fs.readFileSync(path.join(dir, r.files.dir!, "run", "run.json"), "utf8")));
+    expect(runs.map((j) => j.view)).toEqual(["2d", "3d"]);
+    expect(fs.readFileSync(path.join(dir, res[1].files.dir!, "log.txt"), "utf8")).toMatch(/output equals the golden model \(64 values\)/);
   });
 });
 
