@@ -106,9 +106,17 @@ async function runPoints(s: SweepDef, points: Point[], dir: string, list: string
     }
     const r = await runPoint(s, p, dir);
     if (r.status === "failed") failed++;
-    console.log(`point ${i} ${r.status}${r.status === "ok" ? `: ${metricsSummary(r.metrics)}` : `: ${(r.error ?? "").split("\n")[0]}`} -> ${rel(resultFile(dir, p.key))}`);
+    console.log(`point ${i} ${r.status}${r.status === "ok" ? `: ${metricsSummary(r.metrics)}` : `: ${headline(r.error)}`} -> ${rel(resultFile(dir, p.key))}`);
   }
   return failed ? 1 : 0;
+}
+
+/** The first line of an error, and the next one when the first only announces it ("...:"). */
+export function headline(e: string | null | undefined): string {
+  const lines = (e ?? "").split("\n").map((l) => l.trim()).filter(Boolean);
+  if (!lines.length) return "";
+  const pick = lines[0].endsWith(":") && lines.length > 1 ? `${lines[0]} ${lines.find((l, i) => i > 0 && /FAIL|rror/.test(l)) ?? lines[1]}` : lines[0];
+  return pick.length > 300 ? pick.slice(0, 297) + "..." : pick;
 }
 
 function summary(s: SweepDef, c: Collected, dir: string): string {
@@ -122,7 +130,7 @@ function summary(s: SweepDef, c: Collected, dir: string): string {
 }
 
 function failedList(c: Collected, dir: string): string[] {
-  return c.rows.filter((r) => r.status === "failed").map((r) => `  #${r.index} ${r.label}: failed${r.failedStage ? ` in ${r.failedStage}` : ""}: ${(r.error ?? "").split("\n")[0]} (log ${path.join(dir, r.files.dir ?? POINTS, "log.txt")})`);
+  return c.rows.filter((r) => r.status === "failed").map((r) => `  #${r.index} ${r.label}: failed${r.failedStage ? ` in ${r.failedStage}` : ""}: ${headline(r.error)} (log ${path.join(dir, r.files.dir ?? POINTS, "log.txt")})`);
 }
 
 export async function sweepCommand(file: string, o: SweepOptions): Promise<SweepOutcome> {
@@ -196,7 +204,7 @@ export async function sweepCommand(file: string, o: SweepOptions): Promise<Sweep
         prog.fail();
         const lines = bad.map((b) => {
           const first = readResult(dir, points[b.missing[0]].key);
-          const why = first ? `${first.status}${first.failedStage ? ` in ${first.failedStage}` : ""}: ${(first.error ?? "").split("\n")[0]}` : "no result (the task did not finish: time limit, node failure or cancelled?)";
+          const why = first ? `${first.status}${first.failedStage ? ` in ${first.failedStage}` : ""}: ${headline(first.error)}` : "no result (the task did not finish: time limit, node failure or cancelled?)";
           return `  task ${b.i} (point${b.t.length > 1 ? "s" : ""} ${b.t.join(",")}): ${why}\n    log: ${logPath(dir, res.jobId, b.i)}`;
         });
         console.log(summary(s, c0, dir));
@@ -243,7 +251,7 @@ export async function sweepCommand(file: string, o: SweepOptions): Promise<Sweep
                 2,
               ) + "\n",
             );
-          } else if (r.status === "failed") prog.log(`#${p.index} failed${r.failedStage ? ` in ${r.failedStage}` : ""}: ${(r.error ?? "").split("\n")[0]} (log ${path.join(dir, POINTS, p.key, "log.txt")})`);
+          } else if (r.status === "failed") prog.log(`#${p.index} failed${r.failedStage ? ` in ${r.failedStage}` : ""}: ${headline(r.error)} (log ${path.join(dir, POINTS, p.key, "log.txt")})`);
           prog.tick(1, `#${p.index} ${r?.status ?? "failed"}${r?.status === "ok" ? ` (${metricsSummary(r.metrics, s.objectives.map((x) => x.metric))})` : ""}`);
           void n;
         },
