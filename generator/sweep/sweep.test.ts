@@ -16,6 +16,7 @@ import { reportMetrics, setReportProvider } from "./stages.ts";
 import { METRIC_NAMES } from "./metrics.ts";
 import { sweepCommand } from "./sweep.ts";
 import { sbatchScript } from "./slurm.ts";
+import { buildDesign } from "../design.ts";
 import { checkPage, chromiumAvailable } from "../html/browser.ts";
 
 const tmp = (p = "sw") => fs.mkdtempSync(path.join(os.tmpdir(), `st3d-${p}-`));
@@ -304,6 +305,29 @@ describe("cycles stage", () => {
     const runs = res.map((r) => JSON.parse(fs.readFileSync(path.join(dir, r.files.dir!, "run", "run.json"), "utf8")));
     expect(runs.map((j) => j.view)).toEqual(["2d", "3d"]);
     expect(fs.readFileSync(path.join(dir, res[1].files.dir!, "log.txt"), "utf8")).toMatch(/output equals the golden model \(64 values\)/);
+  });
+});
+
+describe("physical stage", () => {
+  it("gives what st3d generate --physical reports: footprint, bonds, budget; the 2D die is the sum of the areas", async () => {
+    const s = sweep({ axes: { "integration.mode": ["2d", "memory-on-logic"] }, stages: ["physical"], objectives: ["footprintUm2", "bonds"] });
+    const dir = tmp();
+    const pts = expandPoints(s);
+    const res = [];
+    for (const p of pts) res.push(await runPoint(s, p, dir, { log: () => {} }));
+    expect(res.map((r) => r.status)).toEqual(["ok", "ok"]);
+    const d = buildDesign(pts[1].resolved!, { physical: true });
+    const man = JSON.parse(d.files.find((f) => f.path === "3d/3d_manifest.json")!.content);
+    const m = res[1].metrics;
+    expect([m.footprintUm2, m.bonds, m.bondBudget, m.siliconUm2]).toEqual([man.footprintUm2, man.bonds, man.bondBudget, Number((man.tiers.bottom.areaUm2 + man.tiers.top.areaUm2).toFixed(1))]);
+    const m2 = res[0].metrics;
+    expect([m2.bonds, m2.bondBudget, m2.footprintUm2]).toEqual([0, null, m2.siliconUm2]);
+    // the same modules on one die or two: the silicon agrees within 0.1 %
+    expect(Math.abs(m2.siliconUm2! - m.siliconUm2!) / m.siliconUm2!).toBeLessThan(1e-3);
+    expect(m.footprintUm2!).toBeLessThan(m2.footprintUm2!);
+    const pj = JSON.parse(fs.readFileSync(path.join(dir, res[1].files.dir!, "physical.json"), "utf8"));
+    expect(pj.assumptions.length).toBeGreaterThan(3);
+    expect(pj.unmappedCells).toEqual({});
   });
 });
 
