@@ -11,6 +11,15 @@ import { METRIC_NAMES, METRICS, objectiveLabel, type MetricName } from "./metric
 import type { SweepDef } from "./file.ts";
 import type { Collected, Row } from "./results.ts";
 
+/** "cycles", "footprintUm2 (µm²)", "utilization (%)" */
+function metricLabel(m: MetricName): string {
+  const u = m === "utilization" ? "%" : METRICS[m].unit;
+  return u && u !== m ? `${m} (${u})` : m;
+}
+
+/** The value as plotted: utilization in percent, the rest as computed. */
+const shown = (m: MetricName, v: number | null) => (v === null ? null : m === "utilization" ? Number((100 * v).toFixed(6)) : v);
+
 const axisValue = (v: unknown) => (typeof v === "string" ? v : JSON.stringify(v));
 
 /** The axis that colours the points: integration.mode if swept, else the first axis with 2..8 values. */
@@ -51,9 +60,9 @@ function charts(s: SweepDef, c: Collected): string {
         out.push(
           scatter({
             title: `${y} vs ${x}${suffix}`,
-            xLabel: `${x}${METRICS[x].unit ? ` (${METRICS[x].unit})` : ""}`,
-            yLabel: `${y}${METRICS[y].unit ? ` (${METRICS[y].unit})` : ""}`,
-            points: mk((r) => r.metrics[x], (r) => r.metrics[y]),
+            xLabel: metricLabel(x),
+            yLabel: metricLabel(y),
+            points: mk((r) => shown(x, r.metrics[x]), (r) => shown(y, r.metrics[y])),
             groups: colour?.values,
             frontLine: objs.length === 2,
           }),
@@ -66,8 +75,8 @@ function charts(s: SweepDef, c: Collected): string {
           scatter({
             title: `${y} vs ${a.path}${suffix}`,
             xLabel: numericAxes.length ? a.path : `${a.path} (index: ${xs.join(", ")})`,
-            yLabel: `${y}${METRICS[y].unit ? ` (${METRICS[y].unit})` : ""}`,
-            points: mk((r) => (numericAxes.length ? (r.axes[a.path] as number) : xs.indexOf(axisValue(r.axes[a.path]))), (r) => r.metrics[y]),
+            yLabel: metricLabel(y),
+            points: mk((r) => (numericAxes.length ? (r.axes[a.path] as number) : xs.indexOf(axisValue(r.axes[a.path]))), (r) => shown(y, r.metrics[y])),
             groups: colour?.values,
           }),
         );
@@ -93,7 +102,7 @@ function link(href: string | null, text: string): Cell {
 }
 
 export function sweepHtml(s: SweepDef, c: Collected, command?: string): string {
-  const shown = METRIC_NAMES.filter((m) => c.rows.some((r) => r.metrics[m] !== null));
+  const computed = METRIC_NAMES.filter((m) => c.rows.some((r) => r.metrics[m] !== null));
   const axisHeads = s.axes.map((a) => a.path);
   const multiWl = c.fronts.length > 1;
   const wlHead = multiWl ? ["workload"] : [];
@@ -159,14 +168,14 @@ export function sweepHtml(s: SweepDef, c: Collected, command?: string): string {
     ...s.axes.map((a) => axisValue(r.axes[a.path])),
     ...(multiWl ? [wlKey(r)] : []),
     { text: r.status, cls: r.status === "ok" ? "good" : r.status === "pending" ? "" : "bad" },
-    ...shown.map((m) => fmtMetric(m, r.metrics[m])),
+    ...computed.map((m) => fmtMetric(m, r.metrics[m])),
     r.front ? "front" : "",
     r.files.report ? link(r.files.report, "report") : link(r.files.dir ? `${r.files.dir}/` : null, "files"),
   ]);
   sections.push({
     id: "points",
     title: "All points",
-    html: table(["#", ...axisHeads, ...wlHead, "status", ...shown.map((m) => `${m}${METRICS[m].unit && m !== "utilization" ? ` (${METRICS[m].unit})` : ""}`), "front", "files"], allRows, { highlight: (i) => c.rows[i].front }),
+    html: table(["#", ...axisHeads, ...wlHead, "status", ...computed.map(metricLabel), "front", "files"], allRows, { highlight: (i) => c.rows[i].front }),
   });
   const bad = c.rows.filter((r) => r.status === "invalid" || r.status === "failed");
   if (bad.length)
