@@ -179,6 +179,29 @@ describe("st3d sweep --slurm on a real single-node Slurm (slurm-wlm + munge, scr
     expect(fs.existsSync(dir)).toBe(false);
   });
 
+  it("Ctrl-C while following cancels the job and keeps the finished points", async () => {
+    const dir = path.join(root, "slurmint");
+    // point 0 blocks until it is killed; the others finish
+    const c = sweep(["-o", dir, "--slurm"], { ...senv, ST3D_SWEEP_BLOCK: "0" });
+    const done = () => (fs.existsSync(path.join(dir, "points")) ? resultFiles(dir).length : 0);
+    for (let i = 0; i < 1200 && done() < 3; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(done()).toBe(3);
+    c.kill("SIGINT");
+    const r = await c;
+    expect(r.exitCode, r.all).toBe(130);
+    expect(r.all).toMatch(/cancelling job (\d+) \(scancel\)/);
+    expect(r.all).toMatch(/sweep interrupted: 3 of 4 points have a result/);
+    const job = /cancelling job (\d+)/.exec(r.all ?? "")![1];
+    // the task is gone from the queue, and left no temporary behind
+    for (let i = 0; i < 100; i++) {
+      const q = await execa("squeue", ["-h", "-j", job], { reject: false, env: { ...process.env, ...senv } });
+      if (!q.stdout.trim()) break;
+      await new Promise((res) => setTimeout(res, 200));
+    }
+    expect((await execa("squeue", ["-h", "-j", job], { reject: false, env: { ...process.env, ...senv } })).stdout.trim()).toBe("");
+    expect(temps(dir)).toEqual([]);
+  });
+
   it("gives the local run's results.jsonl; a failed task is listed with its log and resubmitted alone", async () => {
     const dir = path.join(root, "onslurm");
     // point 2 fails on the cluster (test hook): its task is reported with its log
