@@ -206,7 +206,7 @@ export function buildProgram(): Command {
     .option("--partition <name>", "Slurm partition (--slurm)")
     .option("--time <limit>", "Slurm time limit per array task, e.g. 2:00:00 (--slurm)")
     .option("--cpus-per-task <n>", "CPUs per array task (--slurm; default 1)")
-    .option("--sbatch-arg <option>", "another sbatch option, one per flag, e.g. --sbatch-arg=--mem=4G (--slurm; repeatable)", (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option("--sbatch-arg <option>", "another sbatch option, one per flag, e.g. --sbatch-arg=--mem=4G (--slurm; repeatable)", (v: string, acc: string[] | undefined) => [...(acc ?? []), v])
     .option("--chunk <n>", "points per array task (--slurm; default: one configuration per task, i.e. its workloads)")
     .option("--max-parallel <n>", "at most this many array tasks at once (--slurm)")
     .option("--dry-run", "print the sbatch script and submit nothing (--slurm)")
@@ -232,7 +232,7 @@ export function buildProgram(): Command {
           partition: opts.partition as string | undefined,
           time: opts.time as string | undefined,
           cpusPerTask: num("cpusPerTask", "--cpus-per-task"),
-          sbatchArgs: opts.sbatchArg as string[],
+          sbatchArgs: (opts.sbatchArg as string[] | undefined) ?? [],
           chunk: num("chunk", "--chunk"),
           maxParallel: num("maxParallel", "--max-parallel"),
           dryRun: !!opts.dryRun,
