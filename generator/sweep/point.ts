@@ -79,7 +79,28 @@ export function isFinished(r: PointResult | null, spec: string, retryFailed: boo
   return r.status === "ok" || r.status === "invalid" || (r.status === "failed" && !retryFailed);
 }
 
-function workloadOf(w: Workload): PointRow["workload"] {
+/** The fields of a point's result that come from the sweep and the point alone. */
+export function pointBase(s: SweepDef, p: Point) {
+  return {
+    st3d: ST3D_VERSION,
+    spec: pointSpec(s),
+    index: p.index,
+    key: p.key,
+    label: p.label,
+    axes: p.axes,
+    workload: workloadOf(p.workload),
+    configHash: p.configHash ?? null,
+    stages: s.stages,
+  };
+}
+
+/** Record a point as failed without running it (its worker died before writing a result). */
+export function writeFailedResult(s: SweepDef, p: Point, dir: string, error: string): void {
+  const r: PointResult = { ...pointBase(s, p), status: "failed", error, failedStage: null, metrics: emptyMetrics(), files: { dir: null, report: null }, timing: { host: HOST, startedAt: new Date().toISOString(), seconds: {} } };
+  writeFileAtomic(resultFile(dir, p.key), JSON.stringify(r, null, 2) + "\n");
+}
+
+export function workloadOf(w: Workload): PointRow["workload"] {
   return w.kind === "random" ? { density: w.density, seed: w.seed } : { model: w.hash };
 }
 
@@ -129,17 +150,7 @@ export async function runPoint(s: SweepDef, p: Point, dir: string, opts: RunPoin
     say(m);
   };
   const timing: PointTiming = { host: HOST, startedAt: new Date(t0).toISOString(), seconds: {} };
-  const base = {
-    st3d: ST3D_VERSION,
-    spec: pointSpec(s),
-    index: p.index,
-    key: p.key,
-    label: p.label,
-    axes: p.axes,
-    workload: workloadOf(p.workload),
-    configHash: p.configHash ?? null,
-    stages: s.stages,
-  };
+  const base = pointBase(s, p);
   const metrics = emptyMetrics();
   let status: Status = "ok";
   let error: string | null = null;

@@ -11,7 +11,7 @@ import path from "node:path";
 import { METRIC_NAMES, METRICS, type Metrics } from "./metrics.ts";
 import { paretoFront } from "./pareto.ts";
 import { wlId, type Point, type SweepDef } from "./file.ts";
-import { isFinished, pointSpec, readResult, type PointResult, type PointRow, type Status } from "./point.ts";
+import { isFinished, pointSpec, readResult, workloadOf, type PointResult, type PointRow, type Status } from "./point.ts";
 import { writeFileAtomic, writeSweepManifest } from "./outdir.ts";
 import { sweepHtml } from "./html.ts";
 import { emptyMetrics } from "./metrics.ts";
@@ -69,7 +69,7 @@ export function collectRows(s: SweepDef, points: Point[], dir: string): Collecte
         key: p.key,
         label: p.label,
         axes: p.axes,
-        workload: p.workload.kind === "random" ? { density: p.workload.density, seed: p.workload.seed } : { model: p.workload.hash },
+        workload: workloadOf(p.workload),
         configHash: p.configHash ?? null,
         status: "pending",
         error: null,

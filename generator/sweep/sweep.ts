@@ -17,7 +17,7 @@ import { progress } from "../progress/progress.ts";
 import { expandPoints, loadSweep, parsePointList, SweepError, UsageError, type Point, type SweepDef } from "./file.ts";
 import { objectiveLabel } from "./metrics.ts";
 import { checkSweepDir, removeStaleTemps, SWEEP_JSON, writeFileAtomic, writeSweepManifest, POINTS } from "./outdir.ts";
-import { isFinished, pointSpec, readResult, resultFile, runPoint, type PointResult } from "./point.ts";
+import { isFinished, pointSpec, readResult, resultFile, runPoint, writeFailedResult, type PointResult } from "./point.ts";
 import { runPool } from "./pool.ts";
 import { metricsSummary, writeCollected, type Collected } from "./results.ts";
 import { logPath, nextScript, sbatchScript, slurmAvailable, submitAndFollow, type SlurmOptions } from "./slurm.ts";
@@ -217,43 +217,17 @@ export async function sweepCommand(file: string, o: SweepOptions): Promise<Sweep
       else prog.fail();
     } else {
       const jobs = Math.max(1, o.jobs ?? os.availableParallelism());
-      let n = 0;
       const out = await runPool(pending, {
         jobs,
         file: s.file,
         dir,
         onDone: (p, r: PointResult | null, info) => {
-          n++;
           if (!r) {
             // the worker died without a result: record why, so the point is listed (and retried with --retry-failed)
             prog.log(`#${p.index} failed: its process ended (${info.signal ? `signal ${info.signal}` : `exit ${info.code}`}) without a result:\n${info.tail}`);
-            writeFileAtomic(
-              resultFile(dir, p.key),
-              JSON.stringify(
-                {
-                  st3d: ST3D_VERSION,
-                  spec,
-                  index: p.index,
-                  key: p.key,
-                  label: p.label,
-                  axes: p.axes,
-                  workload: p.workload.kind === "random" ? { density: p.workload.density, seed: p.workload.seed } : { model: p.workload.hash },
-                  configHash: p.configHash ?? null,
-                  stages: s.stages,
-                  status: "failed",
-                  error: `the point's process ended (${info.signal ? `signal ${info.signal}` : `exit code ${info.code}`}) without writing a result`,
-                  failedStage: null,
-                  metrics: {},
-                  files: { dir: null, report: null },
-                  timing: { host: "", startedAt: "", seconds: {} },
-                },
-                null,
-                2,
-              ) + "\n",
-            );
+            writeFailedResult(s, p, dir, `the point's process ended (${info.signal ? `signal ${info.signal}` : `exit code ${info.code}`}) without writing a result`);
           } else if (r.status === "failed") prog.log(`#${p.index} failed${r.failedStage ? ` in ${r.failedStage}` : ""}: ${headline(r.error)} (log ${path.join(dir, POINTS, p.key, "log.txt")})`);
           prog.tick(1, `#${p.index} ${r?.status ?? "failed"}${r?.status === "ok" ? ` (${metricsSummary(r.metrics, s.objectives.map((x) => x.metric))})` : ""}`);
-          void n;
         },
       });
       interrupted = out.interrupted;
