@@ -136,6 +136,29 @@ describe("st3d sweep on this machine", () => {
     expect(read(path.join(dir, "results.jsonl"))).toBe(read(path.join(ref, "results.jsonl")));
   });
 
+  it("a worker that dies is recorded as failed with why, its temporaries removed", async () => {
+    const dir = path.join(root, "dead");
+    const c = sweep(["-o", dir, "-j", "1"], { ST3D_SWEEP_BLOCK: "0" });
+    // the worker's staging folder names its pid: .<key>.tmp-<host>-<pid>-<random>
+    let pid = 0;
+    for (let i = 0; i < 1200 && !pid; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      const names = fs.existsSync(path.join(dir, "points")) ? fs.readdirSync(path.join(dir, "points")) : [];
+      const m = names.map((n) => /-model\.tmp-.+-(\d+)-[0-9a-f]{8}$/.exec(n)).find(Boolean);
+      if (m && fs.existsSync(path.join(dir, "points", m.input!, "input.npy"))) pid = Number(m[1]);
+    }
+    expect(pid).toBeGreaterThan(0);
+    await new Promise((r) => setTimeout(r, 300));
+    process.kill(-pid, "SIGKILL");
+    const r = await c;
+    expect(r.exitCode, r.all).toBe(1);
+    expect(r.all).toMatch(/#0 failed: its process ended \(signal SIGKILL\) without a result/);
+    expect(r.all).toMatch(/4 points — 3 ok, 0 invalid, 1 failed/);
+    const row = JSON.parse(read(path.join(dir, "results.jsonl")).split("\n")[0]);
+    expect([row.status, row.error]).toEqual(["failed", "the point's process ended (signal SIGKILL) without writing a result"]);
+    expect(temps(dir)).toEqual([]);
+  });
+
   it("refuses a folder that holds someone else's files, and a sweep file with errors", async () => {
     const dir = path.join(root, "user");
     fs.mkdirSync(dir);

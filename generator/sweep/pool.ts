@@ -94,6 +94,11 @@ export async function runPool(points: Point[], o: PoolOptions): Promise<PoolOutc
     o.onStart?.(p);
     c.on("close", (code, signal) => {
       running.delete(p.index);
+      // a worker that was killed (or crashed) cannot remove its temporaries: do it for it
+      if ((signal || code) && c.pid !== undefined) {
+        removeStaleTemps(o.dir, new Set([c.pid]));
+        removeCacheTempsOf(new Set([c.pid]));
+      }
       if (!interrupted) o.onDone(p, readResult(o.dir, p.key), { code, signal, tail: lines.slice(-15).join("\n") });
       wake();
     });
