@@ -9,12 +9,12 @@
  * FuseSoC core and its Yosys script.
  */
 import type { Resolved } from "./config/resolve.ts";
-import type { GeneratedFile } from "./render/render.ts";
 import { resolvedJson } from "./config/describe.ts";
 import { buildAccelerator, type Accelerator } from "./top/accelerator.ts";
 import { macrosJson, memoryViews } from "./blocks/memory/macros.ts";
 import { packageFiles } from "./package/package.ts";
 import { buildThreeD, memoryTiers, type ThreeD } from "./partition/views.ts";
+import type { GeneratedFile } from "./core/files.ts";
 
 export interface Design {
   r: Resolved;

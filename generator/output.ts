@@ -15,7 +15,7 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import type { GeneratedFile } from "./render/render.ts";
+import type { GeneratedFile } from "./core/files.ts";
 
 export const MANIFEST = "st3d-manifest.json";
 

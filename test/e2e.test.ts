@@ -14,7 +14,7 @@ import { runGolden } from "../generator/model/golden.ts";
 import { loadInput, loadModelDir, randomModel, writeInput, writeModelDir } from "../generator/model/tensors.ts";
 import { st3dRun } from "../generator/run/run.ts";
 import { readNpy } from "../generator/util/npy.ts";
-import { SIMS } from "../tb/harness.ts";
+import { SIMS } from "../generator/sim/harness.ts";
 
 const tmp = (p: string) => fs.mkdtempSync(path.join(os.tmpdir(), `st3d-e2e-${p}-`));
 const flat = (U: number[][][]) => U.flat(2);

@@ -1,17 +1,24 @@
 /**
  * Property-based tests of the config layer and the generator, derived from the zod schema
- * (generator/config/schema.ts):
+ * (generator/config/schema.ts).  The property: **validate accepts => generate succeeds**;
+ * whatever validation refuses is a ConfigError naming the field, never another exception.
  *
  *  (a) random VALID configs (small shapes, every LIF option and width varied over what the
- *      schema accepts, hardware and integration varied) -> parseConfig + resolve ->
+ *      schema accepts, hardware and integration varied) -> parseConfig (= st3d validate) ->
  *      buildDesign -> files in a temp folder -> `verilator --lint-only -Wall` over the
  *      design's own filelists/sim.f for every top: zero warnings, no exception; and the same
  *      list elaborates in Icarus (`iverilog -g2005`) for every top.
- *  (b) random INVALID configs (mutations of valid ones) -> parseConfig + resolve must throw
- *      a ConfigError whose message names the offending field path; never another exception.
+ *  (b) random LARGE shapes over the whole schema range (tokens, timesteps, dim, expertHidden,
+ *      experts, blocks, lanes up to their maxima; the config of issue #11 included):
+ *      parseConfig either accepts, and then buildDesign must succeed (generation only: no lint
+ *      or simulation, to keep CI time in check), or refuses with a ConfigError naming a field
+ *      and saying what would be valid.  0 internal errors.
+ *  (c) random INVALID configs (mutations of valid ones) -> parseConfig must throw a ConfigError
+ *      whose message names the offending field path; never another exception.
  *
- * CI runs a sample (ST3D_FUZZ_CONFIGS, default 8 valid configs; 40x as many invalid ones).
- * A longer run:    ST3D_FUZZ_CONFIGS=200 npx vitest run test/fuzz.test.ts
+ * CI runs a sample (ST3D_FUZZ_CONFIGS, default 8 valid configs; ST3D_FUZZ_LARGE, default 10
+ * large shapes; 40x as many invalid ones).
+ * A longer run:    ST3D_FUZZ_CONFIGS=200 ST3D_FUZZ_LARGE=100 npx vitest run test/fuzz.test.ts
  * Another sample:  ST3D_FUZZ_SEED=1234 ST3D_FUZZ_CONFIGS=50 npx vitest run test/fuzz.test.ts
  * (ST3D_FUZZ_SEED=random picks a fresh seed; the seed is printed with the counts.)
  * A failing config is printed in full (JSON), so it can be replayed with `st3d generate`.
@@ -25,13 +32,16 @@ import { ConfigError, keyLabel, parseConfig } from "../generator/config/load.ts"
 import { resolve } from "../generator/config/resolve.ts";
 import { VERILOG_KEYWORDS } from "../generator/config/schema.ts";
 import { buildDesign } from "../generator/design.ts";
+import { readFilelist } from "../generator/package/package.ts";
 import { verilatorLint } from "../generator/toolchain/verilator.ts";
 import { icarusBuild } from "../generator/toolchain/icarus.ts";
 
 const COUNT = Number(process.env.ST3D_FUZZ_CONFIGS ?? 8);
+const LARGE = Number(process.env.ST3D_FUZZ_LARGE ?? 10);
 const SEED = process.env.ST3D_FUZZ_SEED === "random" ? Date.now() % 2 ** 31 : Number(process.env.ST3D_FUZZ_SEED ?? 20240611);
 const INVALID_COUNT = Math.max(300, 40 * COUNT);
 if (!Number.isInteger(COUNT) || COUNT < 0) throw new Error(`ST3D_FUZZ_CONFIGS must be a non-negative integer, got ${process.env.ST3D_FUZZ_CONFIGS}`);
+if (!Number.isInteger(LARGE) || LARGE < 0) throw new Error(`ST3D_FUZZ_LARGE must be a non-negative integer, got ${process.env.ST3D_FUZZ_LARGE}`);
 if (!Number.isInteger(SEED)) throw new Error(`ST3D_FUZZ_SEED must be an integer or 'random', got ${process.env.ST3D_FUZZ_SEED}`);
 
 type Obj = Record<string, unknown>;
@@ -129,11 +139,27 @@ const configArb = modelArb.chain((model) =>
     }),
 );
 
-const stats = { valid: 0, lintTops: 0, lintWarnings: 0, icarusErrors: 0, validCrashes: 0, invalid: 0, invalidCrashes: 0, invalidUnnamed: 0, invalidAccepted: 0 };
+const stats = {
+  valid: 0,
+  lintTops: 0,
+  lintWarnings: 0,
+  icarusErrors: 0,
+  validCrashes: 0,
+  large: 0,
+  largeAccepted: 0,
+  largeRefused: 0,
+  largeInternal: 0,
+  largeMaxMs: 0,
+  invalid: 0,
+  invalidCrashes: 0,
+  invalidUnnamed: 0,
+  invalidAccepted: 0,
+};
 
 afterAll(() => {
   console.log(
     `fuzz (seed ${SEED}): ${stats.valid} valid configs generated and linted (${stats.lintTops} tops), ${stats.lintWarnings} lint warnings, ${stats.icarusErrors} Icarus errors, ${stats.validCrashes} crashes; ` +
+      `${stats.large} large shapes: ${stats.largeAccepted} validated and generated (slowest ${(stats.largeMaxMs / 1000).toFixed(1)} s), ${stats.largeRefused} refused with a named field, ${stats.largeInternal} internal errors; ` +
       `${stats.invalid} invalid configs, ${stats.invalidCrashes} non-ConfigError exceptions, ${stats.invalidUnnamed} messages without the field path, ${stats.invalidAccepted} accepted`,
   );
 });
@@ -154,7 +180,7 @@ describe("fuzz: random valid configs generate lint-clean RTL", () => {
           fs.mkdirSync(path.dirname(path.join(dir, f.path)), { recursive: true });
           fs.writeFileSync(path.join(dir, f.path), f.content);
         }
-        const simList = fs.readFileSync(path.join(dir, "filelists", "sim.f"), "utf8").split("\n").filter(Boolean);
+        const simList = readFilelist(fs.readFileSync(path.join(dir, "filelists", "sim.f"), "utf8"));
         for (const top of d.tops) {
           const res = await verilatorLint(
             simList.map((p) => path.join(dir, p)),
@@ -190,6 +216,100 @@ describe("fuzz: random valid configs generate lint-clean RTL", () => {
     fs.rmSync(root, { recursive: true, force: true });
     expect(failures, failures.join("\n\n")).toEqual([]);
   }, 120_000 + COUNT * 60_000); // logic-on-logic / auto configs synthesize every module for the area estimate
+});
+
+// ------------------------------------------------------------------ large shapes
+
+/** An integer in lo..hi, log-uniform (large shapes are as likely as small ones), ends included often. */
+const logInt = (lo: number, hi: number) =>
+  fc.oneof(
+    { weight: 1, arbitrary: fc.constantFrom(lo, hi) },
+    { weight: 4, arbitrary: fc.double({ min: Math.log(lo), max: Math.log(hi + 1), noNaN: true }).map((x) => Math.min(hi, Math.max(lo, Math.floor(Math.exp(x))))) },
+  );
+
+/** Shapes over the whole schema range; hardware and widths partly drawn too. */
+const largeArb = fc
+  .record({ heads: logInt(1, 256), experts: logInt(1, 64), mult: logInt(1, 4096) })
+  .chain(({ heads, experts, mult }) =>
+    fc.record({
+      name: fc.constant("big"),
+      model: fc.record(
+        {
+          timesteps: logInt(1, 64),
+          tokens: logInt(1, 4096),
+          dim: fc.constant(heads * Math.max(1, Math.min(mult, Math.floor(4096 / heads)))),
+          heads: fc.constant(heads),
+          blocks: logInt(1, 64),
+          attention: fc.constantFrom("ssa", "sdsa"),
+          experts: fc.constant(experts),
+          topK: fc.integer({ min: 1, max: experts }),
+          expertHidden: logInt(1, 16384),
+          routing: fc.constantFrom("per-step", "per-token"),
+          weightBits: fc.integer({ min: 2, max: 16 }),
+          accBits: fc.integer({ min: 2, max: 32 }),
+          residBits: fc.integer({ min: 2, max: 32 }),
+        },
+        { requiredKeys: ["dim", "heads", "experts", "topK"] },
+      ),
+      hardware: fc.record(
+        {
+          linearLanes: logInt(1, 256),
+          tokenGroup: logInt(1, 256),
+          attnCores: fc.integer({ min: 1, max: heads }),
+          expertCores: fc.integer({ min: 1, max: experts }),
+          macroMinBits: fc.constantFrom(0, 4096, 1 << 24),
+        },
+        { requiredKeys: [] },
+      ),
+      // memory-on-logic partitions without synthesis; the Yosys-based modes are left to (a)
+      integration: fc.record({ mode: fc.constantFrom("2d", "memory-on-logic") }),
+    }),
+  );
+
+/** The config of issue #11 (it used to pass validate and crash generate) and other corners of the range. */
+const LARGE_FIXED: Obj[] = [
+  { model: { timesteps: 64, tokens: 4096, dim: 4096, heads: 16 } },
+  { model: { timesteps: 64, tokens: 4096, dim: 16, heads: 1, expertHidden: 16 } },
+  { model: { timesteps: 1, tokens: 4096, dim: 1, heads: 1, experts: 64, topK: 2, expertHidden: 16384 } },
+  { model: { timesteps: 16, tokens: 4096, dim: 8, heads: 8, experts: 2, topK: 1, expertHidden: 8 }, hardware: { linearLanes: 8 } },
+];
+
+describe("fuzz: validate accepts => generate succeeds, over large shapes", () => {
+  it(`${LARGE_FIXED.length} fixed + ${LARGE} random large shapes (seed ${SEED})`, () => {
+    const samples = [...LARGE_FIXED, ...(LARGE ? fc.sample(largeArb, { numRuns: LARGE, seed: SEED }) : [])];
+    const failures: string[] = [];
+    for (const [i, cfg] of samples.entries()) {
+      stats.large++;
+      const show = JSON.stringify(cfg);
+      let r;
+      try {
+        r = resolve(parseConfig(cfg, `large #${i}`));
+      } catch (e) {
+        if (e instanceof ConfigError && e.issues.length > 0 && e.issues.every((p) => p.field && p.valid)) {
+          stats.largeRefused++;
+          continue;
+        }
+        stats.largeInternal++;
+        failures.push(`validation threw ${(e as Error)?.name}: ${(e as Error)?.message?.slice(0, 400)}\n  config: ${show}`);
+        continue;
+      }
+      const t0 = Date.now();
+      try {
+        const d = buildDesign(r);
+        if (!d.files.some((f) => f.path === `${r.name}_top.v`)) throw new Error("no top file");
+        stats.largeAccepted++;
+        stats.largeMaxMs = Math.max(stats.largeMaxMs, Date.now() - t0);
+        if (process.env.ST3D_FUZZ_VERBOSE) console.log(`large #${i}: ${Date.now() - t0} ms, ${d.files.length} files, ${(d.files.reduce((a, f) => a + f.content.length, 0) / 1e6).toFixed(1)} MB: ${show}`);
+      } catch (e) {
+        stats.largeInternal++;
+        failures.push(`validated, then generation threw: ${(e as Error).stack?.split("\n").slice(0, 4).join(" | ")}\n  config: ${show}`);
+        console.log(`FUZZ FAILURE (large #${i}): ${failures[failures.length - 1]}`);
+      }
+    }
+    expect(failures, failures.join("\n\n")).toEqual([]);
+    // the issue's config is refused at validation, naming a field and what would be valid
+    expect(() => parseConfig(LARGE_FIXED[0], "issue-11.json")).toThrow(/invalid config issue-11\.json:[\s\S]*model\.tokens: too large: .*\(got 4096\); valid: model\.tokens <= \d+/);
+  }, 60_000 + LARGE * 60_000);
 });
 
 // ------------------------------------------------------------------ invalid configs

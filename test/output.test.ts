@@ -11,8 +11,8 @@ import path from "node:path";
 import { execa } from "execa";
 import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
 import { foreignFiles, MANIFEST, OutputError, sha256, writeOutputDir } from "../generator/output.ts";
-import type { GeneratedFile } from "../generator/render/render.ts";
 import { RunError, writeAtomically } from "../generator/run/run.ts";
+import type { GeneratedFile } from "../generator/core/files.ts";
 
 const ST3D = path.resolve("bin/st3d.js");
 const meta = { generator: "st3d test", design: "t", configHash: "0", tops: ["t_top"] };

@@ -21,7 +21,7 @@ export function resolvedObject(r: Resolved) {
     lif: Object.fromEntries(LIF_FAMILIES.map((f) => [f, r.lif[f]])),
     hardware: r.hw,
     integration: r.integration,
-    indexBits: r.bits,
+    geometry: r.geo,
     user: r.user,
   };
 }
@@ -44,7 +44,11 @@ export function describeRows(r: Resolved): [string, string, string][] {
     ["F", String(r.F), "expert hidden width"],
     ["attention", r.attention, "ssa (Spikformer) or sdsa (Spike-driven)"],
     ["routing", r.routing, "per-step or per-token"],
-    ["T*N", String(r.TN), "activation rows (tn = t*N + n)"],
+    ["T*N", String(r.TN), "activation rows (t, n)"],
+    ["row buffer rows", String(r.geo.rows), "T << nBits: a row's address is {t, n} (t field tAddrBits, n field nBits)"],
+    ["tAddrBits / nBits", `${r.geo.tAddrBits} / ${r.geo.nBits}`, "row address fields (tAddrBits 0 when T = 1)"],
+    ["tilesD / tilesF", `${r.geo.tilesD} / ${r.geo.tilesF}`, "words of linearLanes lanes per D- / F-wide row"],
+    ["umem", `${r.geo.umemDepth} x ${r.geo.umemWidth}`, "residual stream: words x bits (word row*tilesD + j)"],
     ["weight/bias bits", `${r.weightBits} / ${r.biasBits}`, "signed widths"],
     ["acc/resid bits", `${r.accBits} / ${r.residBits}`, "saturation of linear outputs / residual stream"],
     ["linear sum bits (fan-in D)", String(r.linearSumBits(r.D)), "exact accumulator width, derived"],

@@ -1,24 +1,17 @@
 /**
- * Loading and validating a config: JSON or YAML file, or a named preset.
- * Errors are ConfigError with one line per problem, naming the field path,
+ * Loading a config: JSON or YAML file, or a named preset, then validated (./validate.ts).
+ * Errors are ConfigError (./errors.ts) with one line per problem, naming the field path,
  * the offending value and what would be valid — never a stack trace.
  */
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import YAML from "yaml";
-import { z } from "zod";
-import { configSchema, type UserConfig } from "./schema.ts";
+import type { UserConfig } from "./schema.ts";
+import { ConfigError, keyLabel } from "./errors.ts";
+import { validateConfig } from "./validate.ts";
 
-export class ConfigError extends Error {
-  constructor(
-    message: string,
-    readonly problems: string[] = [message],
-  ) {
-    super(message);
-    this.name = "ConfigError";
-  }
-}
+export { ConfigError, keyLabel };
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const PRESET_DIR = path.resolve(here, "../../presets");
@@ -31,80 +24,12 @@ export function listPresets(): string[] {
     .sort();
 }
 
-function getAt(obj: unknown, p: PropertyKey[]): unknown {
-  let cur: unknown = obj;
-  for (const k of p) {
-    if (cur === null || typeof cur !== "object") return undefined;
-    cur = (cur as Record<PropertyKey, unknown>)[k];
-  }
-  return cur;
-}
-
-function show(v: unknown): string {
-  if (v === undefined) return "(missing)";
-  const s = JSON.stringify(v);
-  return s.length > 60 ? s.slice(0, 57) + "..." : s;
-}
-
-/** Turn zod issues into "field.path: message (got value)" lines. */
-export function formatIssues(err: z.ZodError, input: unknown, source: string): ConfigError {
-  const lines: string[] = [];
-  for (const iss of err.issues) {
-    const base = iss.path.map(String).join(".");
-    if (iss.code === "unrecognized_keys") {
-      const parent = getAt(configSchema, []) && base;
-      for (const k of iss.keys) {
-        const field = parent ? `${parent}.${keyLabel(k)}` : keyLabel(k);
-        lines.push(`${field}: unknown key${validKeysHint(iss.path)}`);
-      }
-      continue;
-    }
-    const field = base || "(config)";
-    const got = getAt(input, iss.path);
-    lines.push(`${field}: ${iss.message} (got ${show(got)})`);
-  }
-  // one problem: one line; several: one line each under the file name
-  const msg = lines.length === 1 ? `invalid config ${source}: ${lines[0]}` : `invalid config ${source}:\n  ${lines.join("\n  ")}`;
-  return new ConfigError(msg, lines);
-}
-
-/** A key as it appears in a field path: quoted (JSON) unless it is a plain identifier, so "" or "a b" stay visible. */
-export function keyLabel(k: string): string {
-  return /^[A-Za-z_$][A-Za-z0-9_$-]*$/.test(k) ? k : JSON.stringify(k);
-}
-
-function validKeysHint(p: PropertyKey[]): string {
-  let s: z.ZodType = configSchema;
-  for (const k of p) {
-    s = unwrap(s);
-    if (s instanceof z.ZodObject) s = (s.shape as Record<string, z.ZodType>)[String(k)];
-    else return "";
-    if (!s) return "";
-  }
-  s = unwrap(s);
-  if (s instanceof z.ZodObject) return `; valid keys here: ${Object.keys(s.shape).join(", ")}`;
-  return "";
-}
-
-function unwrap(s: z.ZodType): z.ZodType {
-  // peel defaults/optionals/pipes to reach the object schema
-  for (let i = 0; i < 8; i++) {
-    const def = (s as unknown as { def?: { type?: string; innerType?: z.ZodType; in?: z.ZodType } }).def;
-    if (!def) break;
-    if (def.innerType) s = def.innerType;
-    else if (def.type === "pipe" && def.in) s = def.in;
-    else break;
-  }
-  return s;
-}
-
-/** Validate an already-parsed object. */
+/**
+ * Validate an already-parsed object: the schema, every rule between fields and the capacity of
+ * the design (./validate.ts); a config it accepts always generates.
+ */
 export function parseConfig(input: unknown, source = "(inline)"): UserConfig {
-  if (input === null || typeof input !== "object" || Array.isArray(input))
-    throw new ConfigError(`invalid config ${source}: the top level must be a mapping with name, model, hardware, integration`);
-  const r = configSchema.safeParse(input);
-  if (!r.success) throw formatIssues(r.error, input, source);
-  return r.data;
+  return validateConfig(input, source);
 }
 
 /** Parse JSON or YAML text (YAML is a superset of JSON, but JSON errors read better). */

@@ -32,6 +32,23 @@ function typeOf(s: JS): string {
   return `${t}${range}`;
 }
 
+/** field path -> its type and range as the reference prints it ("integer 1..64", "\"ssa\" | \"sdsa\""), for error messages. */
+let leafCache: Map<string, string> | undefined;
+export function leafTypes(): Map<string, string> {
+  if (leafCache) return leafCache;
+  const js = z.toJSONSchema(configSchema, { io: "input", unrepresentable: "any" }) as JS;
+  const out = new Map<string, string>();
+  const walk = (s: JS, prefix: string) => {
+    for (const [k, v] of Object.entries(s.properties ?? {})) {
+      const key = prefix ? `${prefix}.${k}` : k;
+      if (v.properties) walk(v, key);
+      else out.set(key, typeOf(v).replace(/ \\\| /g, " | "));
+    }
+  };
+  walk(js, "");
+  return (leafCache = out);
+}
+
 export function configReference(): string {
   const js = z.toJSONSchema(configSchema, { io: "input", unrepresentable: "any" }) as JS;
   const rows: string[] = ["| key | type | default | meaning |", "|---|---|---|---|"];

@@ -1,16 +1,16 @@
 /**
- * Resolved configuration: the user config with every default applied plus
- * every derived width, depth and count, computed here in TypeScript.
- * Templates never compute; they print fields of this object (or of a block's
- * own params derived from it).
+ * Resolved configuration: the user config with every default applied plus every
+ * design-wide derived value, computed here in TypeScript: the model's shapes and widths,
+ * the clamped hardware parameters and the row/tile geometry every block shares (`geo`).
+ * A block derives its own widths from these in its params; templates never compute.
+ * resolve() does not check anything: parseConfig (./load.ts, rules in ./validate.ts) has
+ * already refused every config that cannot be generated.
  */
 import crypto from "node:crypto";
-import fs from "node:fs";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
-import { ConfigError, parseConfig } from "./load.ts";
+import { ST3D_VERSION } from "../core/paths.ts";
+import { parseConfig } from "./load.ts";
 import type { LifUserConfig, UserConfig, UserConfigInput } from "./schema.ts";
-import { clog2, idxBits, maxS, minS, signedBitsFor } from "../util/bits.ts";
+import { idxBits, maxS, minS, signedBitsFor } from "../util/bits.ts";
 
 export type LifFamily = "shortcut" | "qkv" | "attn" | "hidden";
 export const LIF_FAMILIES: LifFamily[] = ["shortcut", "qkv", "attn", "hidden"];
@@ -19,6 +19,38 @@ export interface ResolvedLif extends LifUserConfig {
   family: LifFamily;
   /** signed width of the input X this family receives */
   xBits: number;
+}
+
+/**
+ * The row and tile geometry of the accelerator (docs/ARCHITECTURE.md "Conventions"), named
+ * once here and used by every block and the top.  Activations are rows, one per (t, n); a
+ * row's address is the concatenation {t, n}, so row buffers are T << nBits deep.
+ */
+export interface Geometry {
+  /** P: lanes of the halves' linear engines and LIF arrays, and of a umem word (hw.linearLanes) */
+  lanes: number;
+  /** G: rows of a token group of the linear engines (hw.tokenGroup) */
+  group: number;
+  /** width of the t field of a {t, n} row tag: idxBits(T) */
+  tBits: number;
+  /** width of the n field of a row address: idxBits(N) */
+  nBits: number;
+  /** rows of every row buffer: T << nBits (rows with n >= N are never used) */
+  rows: number;
+  /** address width of a row buffer: idxBits(rows) = tAddrBits + nBits */
+  rowAddrBits: number;
+  /** width of the t field of a row address: tBits, or 0 when T = 1 (the address is then just n) */
+  tAddrBits: number;
+  /** width of a {t, n} row tag that keeps a t field even when T = 1: tBits + nBits (= rowAddrBits unless T = 1) */
+  tnBits: number;
+  /** ceil(D / P): words of P lanes per D-wide row (umem, LIF_a, LIF_m, fc2 and q/k/v/o output tiles) */
+  tilesD: number;
+  /** ceil(F / P): output tiles of fc1 */
+  tilesF: number;
+  /** words of the residual-stream memory umem: rows * tilesD (word row * tilesD + j) */
+  umemDepth: number;
+  /** width of a umem word: P lanes of residBits */
+  umemWidth: number;
 }
 
 export interface Resolved {
@@ -60,11 +92,10 @@ export interface Resolved {
     clockMHz: number;
   };
   integration: UserConfig["integration"];
-  bits: { T: number; N: number; TN: number; D: number; H: number; E: number; F: number; L: number };
+  geo: Geometry;
 }
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-export const ST3D_VERSION: string = JSON.parse(fs.readFileSync(path.resolve(here, "../../package.json"), "utf8")).version;
+export { ST3D_VERSION };
 
 /** Canonical JSON: keys sorted, so the hash does not depend on key order in the file. */
 export function canonicalJson(v: unknown): string {
@@ -78,25 +109,47 @@ export function canonicalJson(v: unknown): string {
   return JSON.stringify(v);
 }
 
+/** The default of hardware.attnCores (one core per head) and hardware.expertCores (min(E, 4)). */
+export const defaultAttnCores = (heads: number) => heads;
+export const defaultExpertCores = (experts: number) => Math.min(experts, 4);
+
+/** The row and tile geometry of a config (see Geometry). */
+export function geometry(m: { timesteps: number; tokens: number; dim: number; expertHidden: number; residBits: number }, lanes: number, group: number): Geometry {
+  const tBits = idxBits(m.timesteps);
+  const nBits = idxBits(m.tokens);
+  const rows = m.timesteps * 2 ** nBits;
+  const rowAddrBits = idxBits(rows);
+  const tilesD = Math.ceil(m.dim / lanes);
+  return {
+    lanes,
+    group,
+    tBits,
+    nBits,
+    rows,
+    rowAddrBits,
+    tAddrBits: rowAddrBits - nBits,
+    tnBits: tBits + nBits,
+    tilesD,
+    tilesF: Math.ceil(m.expertHidden / lanes),
+    umemDepth: rows * tilesD,
+    umemWidth: lanes * m.residBits,
+  };
+}
+
 export function resolve(user: UserConfig): Resolved {
   const m = user.model;
-  const problems: string[] = [];
-  const attnCores = user.hardware.attnCores ?? m.heads;
-  const expertCores = user.hardware.expertCores ?? Math.min(m.experts, 4);
-  if (attnCores > m.heads)
-    problems.push(`hardware.attnCores: ${attnCores} cores for ${m.heads} heads would leave cores idle; use 1..${m.heads} (model.heads)`);
-  if (expertCores > m.experts)
-    problems.push(`hardware.expertCores: ${expertCores} cores for ${m.experts} experts; use 1..${m.experts} (model.experts)`);
-  if (user.integration.f2fRegisters && user.integration.mode !== "2d")
-    problems.push(
-      `integration.f2fRegisters: a register stage on each side of the bond adds 2 cycles to every cross-tier signal, so the tiers would not be cycle-equivalent to the 2D top (docs/3D.md); use false with integration.mode '${user.integration.mode}'`,
-    );
+  const attnCores = user.hardware.attnCores ?? defaultAttnCores(m.heads);
+  const expertCores = user.hardware.expertCores ?? defaultExpertCores(m.experts);
   const TN = m.timesteps * m.tokens;
-  if (problems.length) throw new ConfigError(problems.length === 1 ? `invalid config: ${problems[0]}` : `invalid config:\n  ${problems.join("\n  ")}`, problems);
 
   const xBitsOf: Record<LifFamily, number> = { shortcut: m.residBits, qkv: m.accBits, attn: m.accBits, hidden: m.accBits };
   const lif = Object.fromEntries(LIF_FAMILIES.map((f) => [f, { ...m.lif[f], family: f, xBits: xBitsOf[f] }])) as Record<LifFamily, ResolvedLif>;
 
+  // more lanes than the widest layer, or a token group larger than T*N, would only idle
+  // hardware: clamp (documented in the config reference) rather than refuse, so a config
+  // that leaves hardware at its defaults works for every model shape.
+  const lanes = Math.min(user.hardware.linearLanes, Math.max(m.dim, m.expertHidden, m.experts));
+  const group = Math.min(user.hardware.tokenGroup, TN);
   const linearSumBits = (fanIn: number) =>
     signedBitsFor(minS(m.biasBits) + fanIn * minS(m.weightBits), maxS(m.biasBits) + fanIn * maxS(m.weightBits));
 
@@ -126,11 +179,8 @@ export function resolve(user: UserConfig): Resolved {
     linearSumBits,
     routerSumBits: signedBitsFor(m.timesteps * minS(m.accBits), m.timesteps * maxS(m.accBits)),
     hw: {
-      // more lanes than the widest layer, or a token group larger than T*N, would only idle
-      // hardware: clamp (documented in the config reference) rather than refuse, so a config
-      // that leaves hardware at its defaults works for every model shape.
-      linearLanes: Math.min(user.hardware.linearLanes, Math.max(m.dim, m.expertHidden, m.experts)),
-      tokenGroup: Math.min(user.hardware.tokenGroup, TN),
+      linearLanes: lanes,
+      tokenGroup: group,
       lifLanes: user.hardware.lifLanes,
       attnCores,
       expertCores,
@@ -138,16 +188,7 @@ export function resolve(user: UserConfig): Resolved {
       clockMHz: user.hardware.clockMHz,
     },
     integration: user.integration,
-    bits: {
-      T: idxBits(m.timesteps),
-      N: idxBits(m.tokens),
-      TN: idxBits(TN),
-      D: idxBits(m.dim),
-      H: idxBits(m.heads),
-      E: idxBits(m.experts),
-      F: idxBits(m.expertHidden),
-      L: idxBits(m.blocks),
-    },
+    geo: geometry(m, lanes, group),
   };
 }
 
@@ -156,4 +197,3 @@ export function resolveInput(input: UserConfigInput, source = "(inline)"): Resol
   return resolve(parseConfig(input, source));
 }
 
-export { clog2 };

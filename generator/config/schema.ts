@@ -2,8 +2,10 @@
  * User-facing configuration schema (zod).  This is the *user* config: what a
  * researcher writes.  Every derived width/depth lives in resolve.ts.
  *
- * Field names of the `model` section are fixed by ../shared/SPEC.md §2.
- * All objects are strict: an unknown key is an error naming that key.
+ * Field names of the `model` section are fixed by docs/SPEC.md §2.
+ * All objects are strict: an unknown key is an error naming that key.  The schema checks each
+ * field on its own; relations between fields and the capacity of the design are checked in
+ * ./validate.ts.
  */
 import { z } from "zod";
 
@@ -75,31 +77,6 @@ export const modelSchema = z
       })
       .prefault({})
       .describe("LIF parameters per family."),
-  })
-  .superRefine((m, ctx) => {
-    // cross-field checks only between fields that are valid on their own (zod runs this even when a
-    // field failed; an out-of-range dim must not reach divisors(), nor add a second, confusing error)
-    const valid = (v: unknown, lo: number, hi: number) => typeof v === "number" && Number.isInteger(v) && v >= lo && v <= hi;
-    if (valid(m.dim, 1, 4096) && valid(m.heads, 1, 256) && m.dim % m.heads !== 0)
-      ctx.addIssue({
-        code: "custom",
-        path: ["heads"],
-        message: `heads must divide dim (dim = ${m.dim}); valid values: ${divisors(m.dim).join(", ")}`,
-      });
-    if (valid(m.topK, 1, 64) && valid(m.experts, 1, 64) && m.topK > m.experts)
-      ctx.addIssue({ code: "custom", path: ["topK"], message: `topK must be <= experts (${m.experts}); valid: 1..${m.experts}` });
-    for (const fam of ["shortcut", "qkv", "attn", "hidden"] as const) {
-      const l = m.lif?.[fam];
-      if (!l || !valid(l.stateBits, 2, 32) || !valid(l.threshold, -(2 ** 31), 2 ** 31 - 1)) continue;
-      const lo = -(2 ** (l.stateBits - 1));
-      const hi = 2 ** (l.stateBits - 1) - 1;
-      if (l.threshold < lo || l.threshold > hi)
-        ctx.addIssue({
-          code: "custom",
-          path: ["lif", fam, "threshold"],
-          message: `threshold must fit lif.${fam}.stateBits = ${l.stateBits} (range ${lo}..${hi}); raise stateBits or lower the threshold`,
-        });
-    }
   });
 export type ModelConfig = z.infer<typeof modelSchema>;
 
@@ -135,15 +112,3 @@ export const configSchema = z.strictObject({
 });
 export type UserConfig = z.infer<typeof configSchema>;
 export type UserConfigInput = z.input<typeof configSchema>;
-
-function divisors(n: number): string[] {
-  const lo: number[] = [];
-  const hi: number[] = [];
-  for (let i = 1; i * i <= n; i++)
-    if (n % i === 0) {
-      lo.push(i);
-      if (i * i !== n) hi.unshift(n / i);
-    }
-  const out = [...lo, ...hi].map(String);
-  return out.length > 12 ? [...out.slice(0, 6), "…", ...out.slice(-3)] : out;
-}

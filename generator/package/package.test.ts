@@ -14,15 +14,15 @@ import { afterAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../config/load.ts";
 import { resolve, resolveInput, type ResolvedLif } from "../config/resolve.ts";
 import { buildDesign, type Design } from "../design.ts";
-import type { GeneratedFile } from "../render/render.ts";
-import { vlit } from "../render/render.ts";
+import { slit } from "../render/verilog.ts";
 import { verilatorLint } from "../toolchain/verilator.ts";
 import { which } from "../toolchain/tools.ts";
 import { icarusBuild, icarusRun } from "../toolchain/icarus.ts";
-import { buildDir, buildSim, runSim, runSimExpectPass, SIMS } from "../../tb/harness.ts";
+import { buildDir, buildSim, runSim, runSimExpectPass, SIMS } from "../sim/harness.ts";
 import { lifArrayParams, renderLifArray } from "../blocks/lifArray/lifArray.ts";
 import { renderLifTb, writeLifStimulus, type LifTbInstance } from "../blocks/lifArray/testbench.ts";
-import { coreFile, coreVlnv, filesForTop, hostTbModule, hostTbPath, packageFiles, simSources, synthSources } from "./package.ts";
+import { coreFile, coreVlnv, filesForTop, hostTbModule, hostTbPath, packageFiles, readFilelist, simSources, synthSources } from "./package.ts";
+import type { GeneratedFile } from "../core/files.ts";
 
 const made: string[] = [];
 const tmp = () => {
@@ -33,7 +33,7 @@ const tmp = () => {
 afterAll(() => {
   for (const d of made) fs.rmSync(d, { recursive: true, force: true });
 });
-const lines = (s: string) => s.split("\n").filter(Boolean);
+const lines = readFilelist;
 const fileOf = (d: Design, p: string) => d.files.find((f) => f.path === p)!;
 
 function writeDesign(d: Design, dir: string): void {
@@ -216,7 +216,7 @@ describe("lifArray THRESHOLD / TAU_SHIFT are real parameters (docs/IP.md)", () =
         const p = want[i].p;
         const from = `  ${p.module} u${i} (`;
         expect(text).toContain(from);
-        text = text.replace(from, `  ${p.module} #(.THRESHOLD(${vlit(p.wBits, c.thr)}), .TAU_SHIFT(${c.tau})) u${i} (`);
+        text = text.replace(from, `  ${p.module} #(.THRESHOLD(${slit(p.wBits, c.thr)}), .TAU_SHIFT(${c.tau})) u${i} (`);
       });
     files.set(tb.path, { ...tb, content: text });
     return [...files.values()];
@@ -224,7 +224,7 @@ describe("lifArray THRESHOLD / TAU_SHIFT are real parameters (docs/IP.md)", () =
 
   it("the generated module declares them, with the generated values as defaults", () => {
     const text = renderLifArray(r, pA)[0].content;
-    expect(text).toContain(`parameter signed [${pA.wBits - 1}:0] THRESHOLD = ${vlit(pA.wBits, -5)}`);
+    expect(text).toContain(`parameter signed [${pA.wBits - 1}:0] THRESHOLD = ${slit(pA.wBits, -5)}`);
     expect(text).toContain("parameter integer TAU_SHIFT = 3");
     expect(pA.overrides).toEqual({ thresholdMin: -128, thresholdMax: 127, tauShiftMax: 3 });
     expect(pB.overrides).toEqual({ thresholdMin: 0, thresholdMax: 127, tauShiftMax: 4 });

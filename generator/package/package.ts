@@ -15,12 +15,19 @@
  * file sits at the folder's root, where FuseSoC expects its files to be relative to.
  */
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import YAML from "yaml";
 import type { Resolved } from "../config/resolve.ts";
-import { fileHeader, renderFile, REPO_ROOT, type GeneratedFile } from "../render/render.ts";
+import { fileHeader, renderFile } from "../render/render.ts";
 import { REG } from "../blocks/ctrl/ctrl.ts";
+import type { GeneratedFile } from "../core/files.ts";
+import { repoRelative } from "../core/paths.ts";
 
-export const HOST_TB_TEMPLATE = path.join(REPO_ROOT, "tb/host_tb.v.hbs");
+const here = path.dirname(fileURLToPath(import.meta.url));
+/** The host-port testbench the product ships (tb/<name>_host_tb.v) and `st3d run` simulates. */
+export const HOST_TB_TEMPLATE = path.join(here, "host_tb.v.hbs");
+/** Files printed by this module rather than from a template (their headers name it). */
+const THIS_MODULE = "generator/package/package.ts";
 
 /** FuseSoC VLNV of a design's core: vendor st3d, library design, the design name, the st3d version. */
 export const coreVlnv = (r: Pick<Resolved, "name" | "version">) => `st3d:design:${r.name}:${r.version}`;
@@ -39,7 +46,7 @@ export const synthSources = (files: GeneratedFile[]) => files.filter((f) => (f.k
 export function renderHostTb(r: Pick<Resolved, "name" | "version" | "hash">, top: string, tbModule = hostTbModule(r.name), filePath = hostTbPath(r.name)): GeneratedFile {
   const body = renderFile(HOST_TB_TEMPLATE, { top, tbModule, regCtrl: REG.CTRL, regStatus: REG.STATUS });
   // keep `timescale as the first line of the file's Verilog (the header is comments only)
-  return { path: filePath, kind: "tb", content: fileHeader(r, path.basename(filePath), `host-port testbench of ${top} (simulation only; docs/HOST.md)`) + body };
+  return { path: filePath, kind: "tb", content: fileHeader(r, path.basename(filePath), `host-port testbench of ${top} (simulation only; docs/HOST.md)`, repoRelative(HOST_TB_TEMPLATE)) + body };
 }
 
 // ------------------------------------------------------------------------------ hierarchy
@@ -89,21 +96,35 @@ export function filesForTop(files: GeneratedFile[], top: string): GeneratedFile[
 
 // ------------------------------------------------------------------------------ filelists
 
-const list = (paths: string[]) => (paths.length ? paths.join("\n") + "\n" : "");
+/**
+ * The paths of a filelist, without its comment lines (`//`, as Verilator and Icarus read them):
+ * what a tool sees in `-f <list>`.
+ */
+export function readFilelist(text: string): string[] {
+  return text
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith("//"));
+}
 
 /** Filelists of a design (see the file comment). `files` in generation order; `tops[0]` is the primary top. */
-export function renderFilelists(files: GeneratedFile[], tops: string[], tb?: GeneratedFile): GeneratedFile[] {
+export function renderFilelists(r: Pick<Resolved, "name" | "version" | "hash">, files: GeneratedFile[], tops: string[], tb?: GeneratedFile): GeneratedFile[] {
+  const list = (p: string, what: string, paths: string[]): GeneratedFile => ({
+    path: p,
+    kind: "data",
+    content: fileHeader(r, path.basename(p), `${what}; paths relative to the generated folder (run tools from there)`, THIS_MODULE) + paths.map((x) => x + "\n").join(""),
+  });
   const sim = simSources(files);
   const synth = synthSources(files);
   const out: GeneratedFile[] = [
-    { path: "filelists/sim.f", kind: "data", content: list(sim.map((f) => f.path)) },
-    { path: "filelists/synth.f", kind: "data", content: list(synth.map((f) => f.path)) },
+    list("filelists/sim.f", "simulation filelist of every top: RTL + behavioral SRAM models", sim.map((f) => f.path)),
+    list("filelists/synth.f", "synthesis filelist of every top: RTL + blackbox SRAM stubs", synth.map((f) => f.path)),
   ];
-  if (tb) out.push({ path: "filelists/tb.f", kind: "data", content: list([...sim.map((f) => f.path), tb.path]) });
+  if (tb) out.push(list("filelists/tb.f", "sim.f + the host testbench", [...sim.map((f) => f.path), tb.path]));
   if (tops.length > 1)
     for (const top of tops) {
-      out.push({ path: `filelists/${top}.sim.f`, kind: "data", content: list(filesForTop(sim, top).map((f) => f.path)) });
-      out.push({ path: `filelists/${top}.synth.f`, kind: "data", content: list(filesForTop(synth, top).map((f) => f.path)) });
+      out.push(list(`filelists/${top}.sim.f`, `simulation filelist of ${top}`, filesForTop(sim, top).map((f) => f.path)));
+      out.push(list(`filelists/${top}.synth.f`, `synthesis filelist of ${top}`, filesForTop(synth, top).map((f) => f.path)));
     }
   return out;
 }
@@ -126,7 +147,7 @@ export function renderYosysTcl(r: Pick<Resolved, "name" | "version" | "hash">): 
     "}",
     "",
   ].join("\n");
-  return { path: p, kind: "data", content: fileHeader(r, path.basename(p), "Yosys synthesis step of the FuseSoC synth target", "#") + body };
+  return { path: p, kind: "data", content: fileHeader(r, path.basename(p), "Yosys synthesis step of the FuseSoC synth target", THIS_MODULE, "#") + body };
 }
 
 // ------------------------------------------------------------------------------ FuseSoC core
@@ -201,7 +222,7 @@ export function renderCore(r: Pick<Resolved, "name" | "version" | "hash">, o: Co
   const p = coreFile(r.name);
   // FuseSoC requires "CAPI=2:" as the very first line; the st3d header follows as YAML comments.
   const body = YAML.stringify(coreObject(r, o), { lineWidth: 0 });
-  return { path: p, kind: "data", content: "CAPI=2:\n" + fileHeader(r, p, "FuseSoC core (CAPI2) of the design", "#") + body };
+  return { path: p, kind: "data", content: "CAPI=2:\n" + fileHeader(r, p, "FuseSoC core (CAPI2) of the design", THIS_MODULE, "#") + body };
 }
 
 // ------------------------------------------------------------------------------ everything
@@ -213,5 +234,5 @@ export function renderCore(r: Pick<Resolved, "name" | "version" | "hash">, o: Co
 export function packageFiles(r: Pick<Resolved, "name" | "version" | "hash">, files: GeneratedFile[], tops: string[]): GeneratedFile[] {
   const tb = renderHostTb(r, tops[0]);
   const yosysTcl = renderYosysTcl(r);
-  return [...renderFilelists(files, tops, tb), tb, yosysTcl, renderCore(r, { tops, files, tb, yosysTcl })];
+  return [...renderFilelists(r, files, tops, tb), tb, yosysTcl, renderCore(r, { tops, files, tb, yosysTcl })];
 }

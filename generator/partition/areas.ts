@@ -21,13 +21,12 @@
 import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import { spawnSync } from "node:child_process";
 import type { Resolved } from "../config/resolve.ts";
-import type { GeneratedFile } from "../render/render.ts";
-import { REPO_ROOT } from "../render/render.ts";
 import type { Netlist } from "../top/netlist.ts";
 import { sramEstimate } from "../blocks/memory/sram.ts";
-import { ToolFailedError, ToolMissingError, which } from "../toolchain/tools.ts";
+import { runYosysSync, yosysVersion } from "../toolchain/yosys.ts";
+import type { GeneratedFile } from "../core/files.ts";
+import { REPO_ROOT } from "../core/paths.ts";
 
 /** NanGate45 X1 cell areas, µm² (open cell library LEF/LIB). */
 export const NANGATE45 = {
@@ -149,30 +148,6 @@ export function priceCells(cells: Record<string, number>): CellAreas {
 /** Yosys result cache (override with ST3D_PARTITION_CACHE). */
 export const CACHE_DIR = process.env.ST3D_PARTITION_CACHE ? path.resolve(process.env.ST3D_PARTITION_CACHE) : path.join(REPO_ROOT, "build", "partition-cache");
 
-let yosysVersion: string | undefined;
-function yosysVer(): string {
-  if (yosysVersion === undefined) {
-    if (!which("yosys")) throw new ToolMissingError("yosys", "run 'npm run setup' (or: sudo apt-get install -y yosys)");
-    const r = spawnSync("yosys", ["-V"], { encoding: "utf8" });
-    yosysVersion = (r.stdout ?? "").trim();
-  }
-  return yosysVersion;
-}
-
-/** Run a Yosys script synchronously in workDir; throws ToolFailedError with the log tail. */
-export function runYosysSync(script: string, workDir: string, what: string): void {
-  yosysVer();
-  fs.mkdirSync(workDir, { recursive: true });
-  fs.writeFileSync(path.join(workDir, "script.ys"), script);
-  const res = spawnSync("yosys", ["-q", "-l", "yosys.log", "-s", "script.ys"], { cwd: workDir, encoding: "utf8", maxBuffer: 1 << 28 });
-  if (res.status !== 0) {
-    const logFile = path.join(workDir, "yosys.log");
-    const log = fs.existsSync(logFile) ? fs.readFileSync(logFile, "utf8") : "";
-    const out = `${log}\n${res.stdout ?? ""}\n${res.stderr ?? ""}`;
-    throw new ToolFailedError("yosys", out, `yosys (${what}) failed:\n${out.split("\n").slice(-30).join("\n")}`);
-  }
-}
-
 /** Modules defined by each Verilog file, and which other modules each module names. */
 export function moduleIndex(files: readonly GeneratedFile[]): { fileOf: Map<string, GeneratedFile>; deps: Map<string, string[]> } {
   const fileOf = new Map<string, GeneratedFile>();
@@ -264,7 +239,7 @@ function writeSources(work: string, files: readonly GeneratedFile[]): string[] {
  */
 export function synthModule(files: readonly GeneratedFile[], module: string, opts: { cacheDir?: string; index?: ReturnType<typeof moduleIndex> } = {}): ModuleSynth {
   const hier = hierarchyFiles(synthFiles(files), module, opts.index);
-  const key = hashOf([AREA_SCRIPT_VERSION, yosysVer(), module, ...hier.flatMap((f) => [f.path, f.content])]);
+  const key = hashOf([AREA_SCRIPT_VERSION, yosysVersion(), module, ...hier.flatMap((f) => [f.path, f.content])]);
   const cacheDir = opts.cacheDir ?? CACHE_DIR;
   const cellsFile = path.join(cacheDir, `cells-${module}-${key}.json`);
   const ilFile = path.join(cacheDir, `synth-${module}-${key}.il`);
@@ -370,7 +345,7 @@ export function flatNetlist(files: readonly GeneratedFile[], netlist: Netlist, o
   const topFile = index.fileOf.get(top);
   if (!topFile) throw new Error(`no design file defines the top ${top}`);
   const stubs = sf.filter((f) => f.kind === "stub");
-  const key = hashOf([FLAT_SCRIPT_VERSION, yosysVer(), top, topFile.content, ...synths.map((x) => fs.readFileSync(x.rtlil, "utf8")), ...stubs.flatMap((f) => [f.path, f.content])]);
+  const key = hashOf([FLAT_SCRIPT_VERSION, yosysVersion(), top, topFile.content, ...synths.map((x) => fs.readFileSync(x.rtlil, "utf8")), ...stubs.flatMap((f) => [f.path, f.content])]);
   const cacheDir = opts.cacheDir ?? CACHE_DIR;
   const cacheFile = path.join(cacheDir, `flat-${top}-${key}.json`);
   const vFile = path.join(cacheDir, `flat-${top}-${key}.v`);

@@ -9,19 +9,20 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { resolve, resolveInput, type Resolved } from "../config/resolve.ts";
 import { ConfigError, loadConfig, parseConfig } from "../config/load.ts";
 import { buildDesign } from "../design.ts";
-import { fileHeader, type GeneratedFile } from "../render/render.ts";
+import { fileHeader } from "../render/render.ts";
 import { renderStructural, type InstanceDecl, type Netlist, type Tier } from "../top/netlist.ts";
 import { parsePorts } from "../top/ports.ts";
 import { logicalMemory } from "../blocks/memory/ram1r1w.ts";
-import { buildDir, buildSim, runSim, runSimExpectPass, simValue, SIMS, type Built } from "../../tb/harness.ts";
+import { buildDir, buildSim, runSim, runSimExpectPass, simValue, SIMS, type Built } from "../sim/harness.ts";
 import { verilatorLint } from "../toolchain/verilator.ts";
 import { yosysSynth } from "../toolchain/yosys.ts";
 import { Prng } from "../util/prng.ts";
 import { exactBipartition, fmBipartition, cutOf, compareCost, type Hypergraph, type Side } from "./fm.ts";
 import { cellsByInstance, elaborateTop, flatNetlist, priceCells, NANGATE45, topInstanceOf } from "./areas.ts";
-import { bondBudget, check3dConfig, mainConsumer, netlistGraph, partitionStats, tierPartition, type Mode } from "./partition.ts";
+import { bondBudget, mainConsumer, netlistGraph, partitionStats, tierPartition, type Mode } from "./partition.ts";
 import { buildThreeD, parseBmap, threeDViews, type ThreeD } from "./views.ts";
 import { renderEquivTb, writeEquivStimulus } from "./testbench.ts";
+import type { GeneratedFile } from "../core/files.ts";
 
 // ---------------------------------------------------------------- the synthetic design
 
@@ -199,7 +200,7 @@ function syntheticNetlist(): Netlist {
 const nl = syntheticNetlist();
 const leafFiles: GeneratedFile[] = Object.entries(LEAVES).map(([m, v]) => ({ path: `${m}.v`, kind: "rtl", content: v }));
 const rBase = resolveInput({ name: "pt" });
-const topFile: GeneratedFile = { path: "pt_top.v", kind: "rtl", content: fileHeader(rBase, "pt_top.v", "2D top") + renderStructural(nl, ["synthetic 2D top"]) };
+const topFile: GeneratedFile = { path: "pt_top.v", kind: "rtl", content: fileHeader(rBase, "pt_top.v", "2D top", "generator/partition/partition.test.ts") + renderStructural(nl, ["synthetic 2D top"]) };
 const designFiles = [...leafFiles, topFile];
 const cfg = (name: string, mode: Mode, extra: Record<string, unknown> = {}): Resolved => resolveInput({ name, integration: { mode, balance: 0.4, ...extra } });
 
@@ -362,16 +363,10 @@ describe("RTL-only views", () => {
 });
 
 describe("f2fRegisters", () => {
-  it("is refused for 3D modes with a message naming the field, accepted for 2d", () => {
-    for (const m of MODES3D) {
-      // refused when the config is validated (resolve) ...
-      expect(() => cfg("x", m, { f2fRegisters: true })).toThrow(/integration\.f2fRegisters/);
-      // ... and again by the 3D flow itself, for a resolved config built by hand
-      const r = { ...rBase, integration: { ...rBase.integration, mode: m, f2fRegisters: true } };
-      expect(() => check3dConfig(r)).toThrow(ConfigError);
-      expect(() => threeDViews(r, designFiles, nl)).toThrow(/integration\.f2fRegisters/);
-    }
-    expect(() => check3dConfig(cfg("x", "2d", { f2fRegisters: true }))).not.toThrow();
+  it("is refused at validation for 3D modes with a message naming the field, accepted for 2d", () => {
+    for (const m of MODES3D) expect(() => cfg("x", m, { f2fRegisters: true })).toThrow(ConfigError);
+    for (const m of MODES3D) expect(() => cfg("x", m, { f2fRegisters: true })).toThrow(/integration\.f2fRegisters: .*\(got true\); valid: false/);
+    expect(() => cfg("x", "2d", { f2fRegisters: true })).not.toThrow();
   });
 });
 

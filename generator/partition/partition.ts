@@ -4,7 +4,6 @@
  * the tier tops and the 3D assembly are all rendered from it.  docs/3D.md explains the modes.
  */
 import type { Resolved } from "../config/resolve.ts";
-import { ConfigError } from "../config/load.ts";
 import { CHIP, netInfo, type NetInfo, type Netlist, type Tier } from "../top/netlist.ts";
 import { balanceOf, evaluate, fmBipartition, type FmOptions, type FmResult, type Hypergraph, type Side } from "./fm.ts";
 
@@ -20,23 +19,6 @@ export const POWER_NETS: Record<Tier, { power: string; ground: string }> = {
   bottom: { power: "VDD_BOT", ground: "VSS_BOT" },
   top: { power: "VDD_TOP", ground: "VSS_TOP" },
 };
-
-/**
- * Refuse configurations the 3D flow cannot honour.  integration.f2fRegisters would add a
- * register on each side of the bond, i.e. 2 cycles on every cross-tier signal: a memory on
- * the other die would answer 3 cycles after `re` instead of 1, so the tiers assembled would
- * no longer compute what the 2D top computes, and 'st3d run --view 3d' could not be exact.
- */
-export function check3dConfig(r: Pick<Resolved, "integration">): void {
-  const i = r.integration;
-  if (i.f2fRegisters && i.mode !== "2d")
-    throw new ConfigError(
-      `integration.f2fRegisters: true is not supported (integration.mode '${i.mode}'): a register stage on each side of the bond adds 2 cycles to every cross-tier signal ` +
-        `(a memory on the other die would answer 3 cycles after re instead of 1), so the 3D assembly would no longer be cycle-equivalent to the 2D top and ` +
-        `'st3d run --view 3d' could not be exact; set integration.f2fRegisters: false (see docs/3D.md, "F2F registers")`,
-      [`integration.f2fRegisters: true is not supported with integration.mode '${i.mode}'; use false (docs/3D.md)`],
-    );
-}
 
 // ---------------------------------------------------------------- hypergraph
 

@@ -15,9 +15,14 @@
  * named per die in the reports and 3Dblox files only.
  */
 import type { Resolved } from "../config/resolve.ts";
-import { fileHeader, type GeneratedFile } from "../render/render.ts";
-import { CHIP, netInfo, type Netlist, type PortDecl, type Tier } from "../top/netlist.ts";
+import { fileHeader } from "../render/render.ts";
+import { CHIP, netInfo, type Netlist, type Tier } from "../top/netlist.ts";
+import type { PortDecl } from "../blocks/block.ts";
 import { f2fNets, type F2fNet } from "./partition.ts";
+import type { GeneratedFile } from "../core/files.ts";
+
+/** The tier tops and the assembly are printed here (no template); their headers say so. */
+const THIS_MODULE = "generator/partition/render3d.ts";
 
 export const TIERS: readonly Tier[] = ["bottom", "top"];
 export const tierModule = (name: string, tier: Tier) => `${name}_tier_${tier}`;
@@ -97,9 +102,9 @@ export function renderTierRtl(r: Pick<Resolved, "name" | "version" | "hash">, nl
   const f2f = f2fNets(nl, assign);
   const files: GeneratedFile[] = TIERS.map((tier) => {
     const p = `${tierModule(r.name, tier)}.v`;
-    return { path: p, kind: "rtl" as const, content: fileHeader(r, p, `${tier} die of the 3D view (structural)`) + renderTierModule(r.name, nl, assign, tier, f2f) };
+    return { path: p, kind: "rtl" as const, content: fileHeader(r, p, `${tier} die of the 3D view (structural)`, THIS_MODULE) + renderTierModule(r.name, nl, assign, tier, f2f) };
   });
   const ap = `${assemblyModule(r.name)}.v`;
-  files.push({ path: ap, kind: "rtl", content: fileHeader(r, ap, "3D assembly: both dies wired through their F2F ports (structural)") + renderAssemblyModule(r.name, nl, f2f) });
+  files.push({ path: ap, kind: "rtl", content: fileHeader(r, ap, "3D assembly: both dies wired through their F2F ports (structural)", THIS_MODULE) + renderAssemblyModule(r.name, nl, f2f) });
   return { f2f, files };
 }

@@ -6,9 +6,10 @@
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { renderFile, type GeneratedFile } from "../render/render.ts";
-import type { PortDecl } from "../top/netlist.ts";
+import { renderFile } from "../render/render.ts";
+import type { PortDecl } from "../blocks/block.ts";
 import { Prng } from "../util/prng.ts";
+import type { GeneratedFile } from "../core/files.ts";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 

@@ -16,11 +16,15 @@
  * stubs, the 2D top) and the top-level Netlist.
  */
 import type { Resolved } from "../config/resolve.ts";
-import type { GeneratedFile } from "../render/render.ts";
 import type { Netlist, Tier } from "../top/netlist.ts";
 import { estimateAreas, flatNetlist, topInstanceOf, NANGATE45, type AreaEstimate, type FlatNetlist } from "./areas.ts";
-import { allModes, check3dConfig, partitionStats, tierPartition, POWER_NETS, type F2fNet, type Mode, type PartitionOptions, type PartitionStats } from "./partition.ts";
+import { allModes, partitionStats, tierPartition, POWER_NETS, type F2fNet, type Mode, type PartitionOptions, type PartitionStats } from "./partition.ts";
 import { renderTierRtl, tierModule, assemblyModule, TIERS } from "./render3d.ts";
+import type { GeneratedFile } from "../core/files.ts";
+import { fileHeader } from "../render/render.ts";
+
+/** The 3Dblox and bump-map files are printed here; their headers say so (partition.txt and JSON have no comments). */
+const THIS_MODULE = "generator/partition/views.ts";
 
 /** Cell master of one hybrid bond in the bump maps (defined by the flow's bond LEF). */
 export const BOND_CELL = "HYBRID_BOND";
@@ -241,7 +245,6 @@ const round = (v: number, d = 1) => Number(v.toFixed(d));
  * top (netlist.module) for the flat netlist behind partition.txt.
  */
 export function buildThreeD(r: Resolved, files: readonly GeneratedFile[], netlist: Netlist, opts: ThreeDOptions = {}): ThreeD {
-  check3dConfig(r);
   const mode = r.integration.mode;
   const physical = opts.physical ?? true;
   // areas decide auto and logic-on-logic (balance repair); memory-on-logic needs them for the physical views only
@@ -327,20 +330,21 @@ export function buildThreeD(r: Resolved, files: readonly GeneratedFile[], netlis
   out.push(
     { path: `${VIEW_DIR}/3d_manifest.json`, kind: "report", content: JSON.stringify(manifest, null, 2) + "\n" },
     { path: `${VIEW_DIR}/partition.txt`, kind: "report", content: partitionTxt(flat, assign) },
-    { path: `${VIEW_DIR}/${r.name}.3dbv`, kind: "report", content: render3dbv(r, side, bumps.length > 0) },
-    { path: `${VIEW_DIR}/${r.name}.3dbx`, kind: "report", content: render3dbx(r) },
+    { path: `${VIEW_DIR}/${r.name}.3dbv`, kind: "report", content: fileHeader(r, `${r.name}.3dbv`, "3Dblox die views", THIS_MODULE, "#") + render3dbv(r, side, bumps.length > 0) },
+    { path: `${VIEW_DIR}/${r.name}.3dbx`, kind: "report", content: fileHeader(r, `${r.name}.3dbx`, "3Dblox assembly", THIS_MODULE, "#") + render3dbx(r) },
   );
-  if (bumps.length) for (const t of TIERS) out.push({ path: `${VIEW_DIR}/${tierModule(r.name, t)}.bmap`, kind: "report", content: renderBmap(bumps) });
+  if (bumps.length)
+    for (const t of TIERS) {
+      const name = `${tierModule(r.name, t)}.bmap`;
+      out.push({ path: `${VIEW_DIR}/${name}`, kind: "report", content: fileHeader(r, name, `bump map of the ${t} die`, THIS_MODULE, "#") + renderBmap(bumps) });
+    }
   if (flat.verilog !== undefined) out.push({ path: `${VIEW_DIR}/${r.name}_flat.v`, kind: "data", content: flat.verilog });
   return { mode, assign, areas, stats, f2f, cutByMode, files: out };
 }
 
 /** The files of buildThreeD (tier tops and assembly kind "rtl", the rest "report"/"data"); [] for mode "2d". */
 export function threeDViews(r: Resolved, files: readonly GeneratedFile[], netlist: Netlist, opts: ThreeDOptions = {}): GeneratedFile[] {
-  if (r.integration.mode === "2d") {
-    check3dConfig(r);
-    return [];
-  }
+  if (r.integration.mode === "2d") return [];
   return buildThreeD(r, files, netlist, opts).files;
 }
 

@@ -1,69 +1,29 @@
 /**
- * Handlebars rendering.  Templates print; TypeScript decides: every number a
- * template prints is a field of the context object computed in TypeScript.
- * The helpers below only format (literals, joins, comparisons), never compute
- * widths or depths.
+ * Handlebars rendering.  Templates print; TypeScript decides: every number a template
+ * prints is a field of the context computed in TypeScript (a block's params, formatted by
+ * its context function).  The helpers registered here only format (./verilog.ts) or
+ * compare; none computes a width or a depth.  Templates are compiled in strict mode, so a
+ * field the context lacks is an error; `trackContextUse` reports the opposite: fields a
+ * context carries that its template never reads (test/templates.test.ts).
  */
 import fs from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import Handlebars from "handlebars";
 import type { Resolved } from "../config/resolve.ts";
-
-const here = path.dirname(fileURLToPath(import.meta.url));
-export const REPO_ROOT = path.resolve(here, "../..");
-export const TEMPLATE_DIR = path.join(REPO_ROOT, "templates");
+import type { GeneratedFile } from "../core/files.ts";
+import { REPO_ROOT, repoRelative } from "../core/paths.ts";
+import { sext, slit, ulit } from "./verilog.ts";
 
 export const hbs = Handlebars.create();
 
-/** Verilog signed decimal literal of a given width, e.g. vlit(8,-3) -> "-8'sd3". */
-export function vlit(width: number, value: number): string {
-  if (!Number.isInteger(width) || width < 1) throw new Error(`vlit: bad width ${width}`);
-  if (!Number.isSafeInteger(value)) throw new Error(`vlit: bad value ${value}`);
-  return value < 0 ? `-${width}'sd${-value}` : `${width}'sd${value}`;
-}
-
-hbs.registerHelper("vlit", (w: number, v: number) => vlit(w, v));
-/** Unsigned decimal literal: ulit(4, 3) -> "4'd3". */
-hbs.registerHelper("ulit", (w: number, v: number) => {
-  if (!Number.isSafeInteger(v) || v < 0) throw new Error(`ulit: bad value ${v}`);
-  return `${w}'d${v}`;
-});
+hbs.registerHelper("ulit", (w: number, v: number) => ulit(w, v));
+hbs.registerHelper("slit", (w: number, v: number) => slit(w, v));
+hbs.registerHelper("sext", (e: string, from: number, to: number) => sext(e, from, to));
 hbs.registerHelper("eq", (a: unknown, b: unknown) => a === b);
-hbs.registerHelper("ne", (a: unknown, b: unknown) => a !== b);
 hbs.registerHelper("not", (a: unknown) => !a);
 hbs.registerHelper("and", (...args: unknown[]) => args.slice(0, -1).every(Boolean));
-hbs.registerHelper("or", (...args: unknown[]) => args.slice(0, -1).some(Boolean));
 /** 1/0 for a boolean, for Verilog parameters. */
 hbs.registerHelper("bit", (a: unknown) => (a ? "1" : "0"));
-hbs.registerHelper("join", (arr: unknown[], sep: unknown) => (Array.isArray(arr) ? arr.join(typeof sep === "string" ? sep : ", ") : ""));
-hbs.registerHelper("isLastOf", (arr: unknown[], i: number) => Array.isArray(arr) && i === arr.length - 1);
-
-/**
- * Sign-extend a signed Verilog expression from `from` to `to` bits (formatting only):
- * sext("x", 4, 6) -> "{ {2{x[3]}}, x }", and just "x" when the widths are equal.
- */
-export function sext(expr: string, from: number, to: number): string {
-  if (to < from) throw new Error(`sext: cannot narrow ${expr} from ${from} to ${to} bits`);
-  if (to === from) return expr;
-  return `{ {${to - from}{${expr}[${from - 1}]}}, ${expr} }`;
-}
-hbs.registerHelper("sext", (e: string, from: number, to: number) => sext(e, from, to));
-
-/**
- * Zero-extend an unsigned Verilog expression from `from` to `to` bits (formatting only):
- * zext("x", 4, 6) -> "{ {2{1'b0}}, x }", and just "x" when the widths are equal.
- */
-export function zext(expr: string, from: number, to: number): string {
-  if (to < from) throw new Error(`zext: cannot narrow ${expr} from ${from} to ${to} bits`);
-  if (to === from) return expr;
-  return `{ {${to - from}{1'b0}}, ${expr} }`;
-}
-
-/** Zero-extend, or keep the low `to` bits of, an unsigned expression of `from` bits (formatting only). */
-export function resizeU(expr: string, from: number, to: number): string {
-  return to < from ? `${expr}[${to - 1}:0]` : zext(expr, from, to);
-}
 
 const templateCache = new Map<string, HandlebarsTemplateDelegate>();
 
@@ -76,23 +36,103 @@ function compileFile(file: string): HandlebarsTemplateDelegate {
   return t;
 }
 
-/** Header of every generated file: generator version and resolved-config hash. */
-export function fileHeader(r: Pick<Resolved, "version" | "hash" | "name">, fileName: string, what: string, comment = "//"): string {
+/** The command that regenerates a generated folder (printed in every header). */
+export const REGENERATE = "st3d generate <config> -o <folder>";
+
+/**
+ * Header of every generated file whose format has comments: what it is, the st3d version,
+ * the design and config hash, the template (or the TypeScript module) that produced it, and
+ * the command that regenerates it.
+ * @param source repo-relative path of the template, or of the module that prints the file
+ */
+export function fileHeader(r: Pick<Resolved, "version" | "hash" | "name">, fileName: string, what: string, source: string, comment = "//"): string {
   return [
     `${comment} ${fileName} — ${what}`,
-    `${comment} Generated by st3d ${r.version} for design '${r.name}', config hash ${r.hash}.`,
-    `${comment} Do not edit: regenerate with 'st3d generate'.`,
+    `${comment} Generated by st3d ${r.version} for design '${r.name}', config hash ${r.hash}, from ${source}.`,
+    `${comment} Do not edit: regenerate with '${REGENERATE}' (resolved.json holds the config).`,
     "",
   ].join("\n");
 }
 
-export interface GeneratedFile {
-  /** path relative to the output folder */
-  path: string;
-  content: string;
-  /** role: rtl (synthesizable), sim (simulation only), tb, data, report */
-  kind: "rtl" | "sim" | "stub" | "tb" | "data" | "report";
+// ------------------------------------------------------------------ context-use tracking
+
+/** Key paths of one context: "a", "a.b", "list[].field" (array elements share one path). */
+export interface ContextUse {
+  present: Set<string>;
+  read: Set<string>;
+  /** keys read whose value was a number (what a template could compute with) */
+  numbers: Set<string>;
 }
+
+type Tracker = (template: string, use: ContextUse) => void;
+let tracker: Tracker | undefined;
+
+/**
+ * While `fn` runs, every template rendered reports which context keys existed and which the
+ * template read (through the Handlebars lookups).  Returns the union per template
+ * (repo-relative path).  Nested plain objects and arrays of objects are followed; arrays of
+ * scalars are leaves.
+ */
+export function trackContextUse<T>(fn: () => T): { result: T; uses: Map<string, ContextUse> } {
+  const uses = new Map<string, ContextUse>();
+  const prev = tracker;
+  tracker = (template, use) => {
+    const u = uses.get(template) ?? { present: new Set<string>(), read: new Set<string>(), numbers: new Set<string>() };
+    for (const k of use.present) u.present.add(k);
+    for (const k of use.read) u.read.add(k);
+    for (const k of use.numbers) u.numbers.add(k);
+    uses.set(template, u);
+  };
+  try {
+    return { result: fn(), uses };
+  } finally {
+    tracker = prev;
+  }
+}
+
+/** Keys of `use` never read: unused, unless a deeper key under them was read. */
+export function unusedKeys(use: ContextUse): string[] {
+  return [...use.present].filter((k) => !use.read.has(k)).sort();
+}
+
+const isPlain = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === "object" && (Object.getPrototypeOf(v) === Object.prototype || Object.getPrototypeOf(v) === null);
+const isObjArray = (v: unknown): v is unknown[] => Array.isArray(v) && v.some((x) => isPlain(x) || Array.isArray(x));
+
+function watch(value: unknown, at: string, use: ContextUse, seen: WeakMap<object, unknown>): unknown {
+  if (isPlain(value)) {
+    const hit = seen.get(value);
+    if (hit) return hit;
+    for (const k of Object.keys(value)) use.present.add(at ? `${at}.${k}` : k);
+    const proxy = new Proxy(value, {
+      get(target, key, recv) {
+        const v = Reflect.get(target, key, recv);
+        if (typeof key !== "string" || !Object.prototype.hasOwnProperty.call(target, key)) return v;
+        const p = at ? `${at}.${key}` : key;
+        use.read.add(p);
+        if (typeof v === "number") use.numbers.add(p);
+        return watch(v, p, use, seen);
+      },
+    });
+    seen.set(value, proxy);
+    return proxy;
+  }
+  if (isObjArray(value)) {
+    const hit = seen.get(value);
+    if (hit) return hit;
+    const el = `${at}[]`;
+    const proxy = new Proxy(value, {
+      get(target, key, recv) {
+        const v = Reflect.get(target, key, recv);
+        return typeof key === "string" && /^\d+$/.test(key) ? watch(v, el, use, seen) : v;
+      },
+    });
+    seen.set(value, proxy);
+    return proxy;
+  }
+  return value;
+}
+
+// ------------------------------------------------------------------ rendering
 
 /**
  * Render a template file (absolute, or relative to the repo root) with a context.
@@ -100,16 +140,21 @@ export interface GeneratedFile {
  */
 export function renderFile(templatePath: string, ctx: object): string {
   const abs = path.isAbsolute(templatePath) ? templatePath : path.join(REPO_ROOT, templatePath);
+  const t = tracker;
+  const use: ContextUse = { present: new Set(), read: new Set(), numbers: new Set() };
   try {
-    return normalize(compileFile(abs)(ctx));
+    const out = normalize(compileFile(abs)(t ? watch(ctx, "", use, new WeakMap()) : ctx));
+    t?.(repoRelative(abs), use);
+    return out;
   } catch (e) {
-    throw new Error(`rendering ${path.relative(REPO_ROOT, abs)}: ${(e as Error).message}`);
+    throw new Error(`rendering ${repoRelative(abs)}: ${(e as Error).message}`);
   }
 }
 
 /** Render a Verilog module file with the standard header. */
-export function renderVerilog(r: Resolved, templatePath: string, fileName: string, what: string, ctx: object, kind: GeneratedFile["kind"] = "rtl"): GeneratedFile {
-  return { path: fileName, kind, content: fileHeader(r, fileName, what) + renderFile(templatePath, ctx) };
+export function renderVerilog(r: Pick<Resolved, "version" | "hash" | "name">, templatePath: string, fileName: string, what: string, ctx: object, kind: GeneratedFile["kind"] = "rtl"): GeneratedFile {
+  const abs = path.isAbsolute(templatePath) ? templatePath : path.join(REPO_ROOT, templatePath);
+  return { path: fileName, kind, content: fileHeader(r, fileName, what, repoRelative(abs)) + renderFile(abs, ctx) };
 }
 
 /** Collapse runs of blank lines and trailing spaces left by template control tags; end with one newline. */
@@ -121,4 +166,11 @@ export function normalize(s: string): string {
       .replace(/^\n+/, "")
       .replace(/\n*$/, "") + "\n"
   );
+}
+
+/** The named fields of a context (e.g. the few a testbench prints of its block's context). */
+export function pick<T extends object, K extends keyof T>(o: T, ...keys: K[]): Pick<T, K> {
+  const out = {} as Pick<T, K>;
+  for (const k of keys) out[k] = o[k];
+  return out;
 }

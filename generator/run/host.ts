@@ -7,6 +7,7 @@ import type { Resolved } from "../config/resolve.ts";
 import { REG } from "../blocks/ctrl/ctrl.ts";
 import type { Model } from "../model/golden.ts";
 import { memoryImages, type Accelerator, ATTN_PHASES, MOE_PHASES } from "../top/accelerator.ts";
+import { packLanes, unpackLanes } from "../util/lanes.ts";
 
 export interface ReadSlot {
   what: "umem" | "reg";
@@ -28,22 +29,17 @@ function toField(word: bigint, f: number): number {
   return Number((word >> BigInt(32 * f)) & 0xffffffffn);
 }
 
-/** umem word of row (t, n), tile j from U[t][n][:]. */
+/** umem word of row (t, n), tile j from U[t][n][:] (lanes beyond D are 0). */
 export function umemWord(acc: Accelerator, U: number[][][], t: number, n: number, j: number): bigint {
-  const { P } = acc.geom;
-  const b = acc.r.residBits;
-  let w = 0n;
-  for (let l = P - 1; l >= 0; l--) {
-    const c = j * P + l;
-    let v = c < acc.r.D ? BigInt(U[t][n][c]) : 0n;
-    if (v < 0n) v += 1n << BigInt(b);
-    w = (w << BigInt(b)) | v;
-  }
-  return w;
+  const P = acc.r.geo.lanes;
+  return packLanes(
+    [...Array(P).keys()].map((l) => (j * P + l < acc.r.D ? U[t][n][j * P + l] : 0)),
+    acc.r.residBits,
+  );
 }
 
 export function umemAddr(acc: Accelerator, t: number, n: number, j: number): number {
-  return ((t << acc.geom.nBits) | n) * acc.geom.tilesD + j;
+  return ((t << acc.r.geo.nBits) | n) * acc.r.geo.tilesD + j;
 }
 
 export function hostProgram(acc: Accelerator, model: Model, U0: number[][][]): HostProgram {
@@ -65,7 +61,7 @@ export function hostProgram(acc: Accelerator, model: Model, U0: number[][][]): H
   const { r } = acc;
   for (let t = 0; t < r.T; t++)
     for (let n = 0; n < r.N; n++)
-      for (let j = 0; j < acc.geom.tilesD; j++) {
+      for (let j = 0; j < acc.r.geo.tilesD; j++) {
         const word = umemWord(acc, U0, t, n, j);
         const a = umemAddr(acc, t, n, j);
         for (let f = 0; f < u.fields; f++) {
@@ -76,7 +72,7 @@ export function hostProgram(acc: Accelerator, model: Model, U0: number[][][]): H
   lines.push("3 00000000 00000000");
   for (let t = 0; t < r.T; t++)
     for (let n = 0; n < r.N; n++)
-      for (let j = 0; j < acc.geom.tilesD; j++) {
+      for (let j = 0; j < acc.r.geo.tilesD; j++) {
         const a = umemAddr(acc, t, n, j);
         for (let f = 0; f < u.fields; f++) {
           lines.push(`2 ${hex8(addrOf(1, (a << u.fieldBits) | f))} 00000000`);
@@ -123,15 +119,9 @@ export function decodeReads(acc: Accelerator, prog: HostProgram, values: number[
     const rowT: number[][] = [];
     for (let n = 0; n < r.N; n++) {
       const row: number[] = new Array(r.D);
-      for (let j = 0; j < acc.geom.tilesD; j++) {
-        const w = words.get(umemAddr(acc, t, n, j))!;
-        for (let l = 0; l < acc.geom.P; l++) {
-          const c = j * acc.geom.P + l;
-          if (c >= r.D) continue;
-          let v = (w >> BigInt(l * b)) & ((1n << BigInt(b)) - 1n);
-          if (v >> BigInt(b - 1)) v -= 1n << BigInt(b);
-          row[c] = Number(v);
-        }
+      for (let j = 0; j < acc.r.geo.tilesD; j++) {
+        const P = acc.r.geo.lanes;
+        unpackLanes(words.get(umemAddr(acc, t, n, j))!, b, Math.min(P, r.D - j * P)).forEach((v, l) => (row[j * P + l] = v));
       }
       rowT.push(row);
     }

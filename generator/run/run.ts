@@ -10,12 +10,13 @@ import type { Resolved } from "../config/resolve.ts";
 import { buildDesign, type Design } from "../design.ts";
 import { loadInput, loadModelDir } from "../model/tensors.ts";
 import { runGolden, type Model } from "../model/golden.ts";
-import { REPO_ROOT, type GeneratedFile } from "../render/render.ts";
 import { hostTbModule, renderHostTb } from "../package/package.ts";
 import { serializeNpy } from "../util/npy.ts";
-import { buildSim, runSim, type Built, type Sim } from "../../tb/harness.ts";
+import { buildSim, runSim, type Built, type Sim } from "../sim/harness.ts";
 import { decodeReads, hostProgram } from "./host.ts";
 import type { Accelerator } from "../top/accelerator.ts";
+import type { GeneratedFile } from "../core/files.ts";
+import { REPO_ROOT } from "../core/paths.ts";
 
 export class RunError extends Error {
   constructor(message: string) {

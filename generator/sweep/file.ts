@@ -31,6 +31,8 @@ import path from "node:path";
 import YAML from "yaml";
 import { z } from "zod";
 import { ConfigError, keyLabel, listPresets, loadConfig, parseConfig } from "../config/load.ts";
+import { formatProblem } from "../config/errors.ts";
+import { nearestKey, unwrap } from "../config/validate.ts";
 import { canonicalJson, resolve, type Resolved } from "../config/resolve.ts";
 import { configSchema, type UserConfig } from "../config/schema.ts";
 import { isMetric, METRICS, STAGES, type Objective, type StageName } from "./metrics.ts";
@@ -47,20 +49,9 @@ export class UsageError extends Error {
   override name = "UsageError";
 }
 
-/** A problem line: "<field>: <message> (got <value>); valid: <valid>" (the config error format). */
+/** A problem line in the config error format: "<field>: <message> (got <value>); valid: <valid>". */
 function problem(field: string, message: string, got?: { v: unknown }, valid?: string): string {
-  return `${field}: ${message}${got ? ` (got ${show(got.v)})` : ""}${valid ? `; valid: ${valid}` : ""}`;
-}
-
-function show(v: unknown): string {
-  if (v === undefined) return "(missing)";
-  let s: string;
-  try {
-    s = JSON.stringify(v) ?? String(v);
-  } catch {
-    s = String(v);
-  }
-  return s.length > 60 ? s.slice(0, 57) + "..." : s;
+  return formatProblem({ field, message, ...(got ? { got: got.v } : {}), ...(valid ? { valid } : {}) });
 }
 
 function sweepError(source: string, lines: string[]): SweepError {
@@ -168,25 +159,6 @@ export function loadSweep(file: string): SweepDef {
   return parseSweep(parseSweepText(text, file), path.resolve(file));
 }
 
-function unwrap(s: z.ZodType): z.ZodType {
-  for (let i = 0; i < 8; i++) {
-    const def = (s as unknown as { def?: { type?: string; innerType?: z.ZodType; in?: z.ZodType } }).def;
-    if (!def) break;
-    if (def.innerType) s = def.innerType;
-    else if (def.type === "pipe" && def.in) s = def.in;
-    else break;
-  }
-  return s;
-}
-
-function editDistance(a: string, b: string): number {
-  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array(b.length).fill(0)]);
-  for (let j = 1; j <= b.length; j++) d[0][j] = j;
-  for (let i = 1; i <= a.length; i++)
-    for (let j = 1; j <= b.length; j++) d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1].toLowerCase() === b[j - 1].toLowerCase() ? 0 : 1));
-  return d[a.length][b.length];
-}
-
 /** The schema of the config field at a dotted path, or why there is none. */
 export function configField(p: string): { schema: z.ZodType } | { error: string; valid?: string } {
   const parts = p.split(".");
@@ -200,9 +172,10 @@ export function configField(p: string): { schema: z.ZodType } | { error: string;
     const next = Object.prototype.hasOwnProperty.call(shape, parts[i]) ? shape[parts[i]] : undefined;
     if (!next) {
       const keys = Object.keys(shape);
+      // a typo (nearestKey), or a shortened name ("lanes" for linearLanes)
       const w = parts[i].toLowerCase();
-      const near = keys.map((k) => ({ k, d: k.toLowerCase().includes(w) || w.includes(k.toLowerCase()) ? 0 : editDistance(k, parts[i]) })).sort((a, b) => a.d - b.d)[0];
-      const hint = near && near.d <= Math.max(2, Math.floor(parts[i].length / 3)) ? `; did you mean ${[...parts.slice(0, i), near.k].join(".")}?` : "";
+      const near = nearestKey(parts[i], keys) ?? (w.length >= 3 ? keys.find((k) => k.toLowerCase().includes(w)) : undefined);
+      const hint = near ? `; did you mean ${[...parts.slice(0, i), near].join(".")}?` : "";
       return { error: `not a config field (no '${parts[i]}' ${here ? `in ${here}` : "at the top level"})${hint}`, valid: `${here ? here + "." : ""}{${keys.join(", ")}}` };
     }
     s = next;

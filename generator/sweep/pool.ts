@@ -15,7 +15,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import { REPO_ROOT } from "../render/render.ts";
+import { REPO_ROOT } from "../core/paths.ts";
 import type { Point } from "./file.ts";
 import { readResult, resultFile, type PointResult } from "./point.ts";
 import { POINTS, removeCacheTempsOf, removeStaleTemps } from "./outdir.ts";

@@ -90,7 +90,7 @@ describe("points", () => {
     const s = sweep({ axes: { "model.dim": [8, 6], "model.heads": [2, 4] } });
     const pts = expandPoints(s);
     expect(pts.map((p) => !!p.invalid)).toEqual([false, false, false, true]);
-    expect(pts[3].invalid).toMatch(/model\.heads: heads must divide dim \(dim = 6\); valid values: 1, 2, 3, 6/);
+    expect(pts[3].invalid).toMatch(/model\.heads: heads must divide dim \(dim = 6\) \(got 4\); valid: 1, 2, 3, 6/);
     expect(pts[3].key).toMatch(/^x[0-9a-f]{15}-d0\.15-s1$/);
   });
   it("apply set to every point", () => {

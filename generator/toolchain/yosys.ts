@@ -1,8 +1,9 @@
 /**
- * Yosys synthesis wrapper.  Uses Debian's `yosys` when present, else the
+ * Yosys: every call of the tool goes through this module.  Synthesis uses Debian's `yosys` when present, else the
  * WebAssembly build from npm (@yowasp/yosys).  Reports cell counts and
  * whether any latch was inferred.
  */
+import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { run, which, ToolFailedError, ToolMissingError } from "./tools.ts";
@@ -84,4 +85,49 @@ export async function yosysSynth(files: string[], top: string, workDirIn: string
   const modules = new Set(Object.keys(stat.modules ?? {}).map((m) => m.replace(/^\\/, "")));
   const blackboxes = Object.keys(cells).filter((c) => !c.startsWith("$") && !modules.has(c));
   return { ok: latches === 0, log, latches, cells, totalCells: design.num_cells ?? 0, blackboxes, json: opts.writeJson ? path.join(workDir, "netlist.json") : undefined };
+}
+
+/**
+ * The module interfaces of one Verilog file as Yosys reads them (`read_verilog -lib; write_json`):
+ * the parsed JSON (modules -> ports with direction, bits, offset, upto, signed).
+ */
+export async function yosysReadInterfaces(file: string, workDirIn: string): Promise<unknown> {
+  const workDir = path.resolve(workDirIn);
+  fs.mkdirSync(workDir, { recursive: true });
+  const json = path.join(workDir, `${path.basename(file).replace(/\W/g, "_")}.ports.json`);
+  fs.rmSync(json, { force: true });
+  const res = await run("yosys", ["-q", "-p", `read_verilog -lib ${path.resolve(file)}; write_json ${json}`], { cwd: workDir });
+  if (res.code !== 0 || !fs.existsSync(json)) throw new ToolFailedError("yosys", res.output, `yosys could not read the ports of ${file}:\n${tail(res.output)}`);
+  return JSON.parse(fs.readFileSync(json, "utf8"));
+}
+
+// ------------------------------------------------------------------ synchronous runs
+
+let cachedVersion: string | undefined;
+
+/** `yosys -V` of the installed Yosys (cached); a missing Yosys is a ToolMissingError. */
+export function yosysVersion(): string {
+  if (cachedVersion === undefined) {
+    if (!which("yosys")) throw new ToolMissingError("yosys", "run 'npm run setup' (or: sudo apt-get install -y yosys)");
+    const r = spawnSync("yosys", ["-V"], { encoding: "utf8" });
+    cachedVersion = (r.stdout ?? "").trim();
+  }
+  return cachedVersion;
+}
+
+/**
+ * Run a Yosys script synchronously in workDir (the partition's area estimate keeps the design
+ * build synchronous); throws ToolFailedError with the log tail.
+ */
+export function runYosysSync(script: string, workDir: string, what: string): void {
+  yosysVersion();
+  fs.mkdirSync(workDir, { recursive: true });
+  fs.writeFileSync(path.join(workDir, "script.ys"), script);
+  const res = spawnSync("yosys", ["-q", "-l", "yosys.log", "-s", "script.ys"], { cwd: workDir, encoding: "utf8", maxBuffer: 1 << 28 });
+  if (res.status !== 0) {
+    const logFile = path.join(workDir, "yosys.log");
+    const log = fs.existsSync(logFile) ? fs.readFileSync(logFile, "utf8") : "";
+    const out = `${log}\n${res.stdout ?? ""}\n${res.stderr ?? ""}`;
+    throw new ToolFailedError("yosys", out, `yosys (${what}) failed:\n${out.split("\n").slice(-30).join("\n")}`);
+  }
 }

@@ -1,45 +1,71 @@
 /**
- * The whole accelerator (SPEC §1.3 for L blocks): ctrl + attnHalf + moeHalf + every
+ * The whole accelerator (SPEC §1.3 for L blocks): ctrl + the blocks of TOP_BLOCKS + every
  * logical memory, assembled as one Netlist from which the 2D top (and the 3D tiers) are
  * rendered.  Also the host-side view: which memory image goes to which host region.
+ *
+ * The top loops over TOP_BLOCKS: each entry's block gives its params, its files, its memories
+ * (one memory instance per BlockMemory, wired to the block's `<prefix>_*` pins) and the images
+ * of its host-written memories (whose write ports ctrl drives).  The block's ports towards ctrl
+ * are the nets `<tag>_<port>`; ctrl sequences the halves (docs/ARCHITECTURE.md "How to add a block").
  */
 import type { Resolved } from "../config/resolve.ts";
-import { renderVerilog, type GeneratedFile } from "../render/render.ts";
-import { idxBits } from "../util/bits.ts";
-import { logicalMemory, type LogicalMemory } from "../blocks/memory/ram1r1w.ts";
-import { ctrlParams, renderCtrl, type CtrlParams } from "../blocks/ctrl/ctrl.ts";
-import { attnHalfParams, renderAttnHalf, attnHalfImage, type AttnHalfParams } from "../blocks/attnHalf/attnHalf.ts";
-import { moeHalfParams, renderMoeHalf, moeHalfImage, type MoeHalfParams } from "../blocks/moeHalf/moeHalf.ts";
+import { fileHeader } from "../render/render.ts";
+import { residualMemory, type LogicalMemory } from "../blocks/memory/ram1r1w.ts";
+import { ctrlBlock, type CtrlParams } from "../blocks/ctrl/ctrl.ts";
+import { attnHalfBlock } from "../blocks/attnHalf/attnHalf.ts";
+import { moeHalfBlock } from "../blocks/moeHalf/moeHalf.ts";
 import type { Model } from "../model/golden.ts";
-import { type InstanceDecl, type Netlist, type PortDecl, renderStructural, netInfo } from "./netlist.ts";
+import { type InstanceDecl, type Netlist, renderStructural, netInfo } from "./netlist.ts";
+import { memoryModulePorts, type Block, type BlockMemory, type PortDecl } from "../blocks/block.ts";
+import type { GeneratedFile } from "../core/files.ts";
 import { portsOf } from "./ports.ts";
 
+/** Phase names of the halves, in the order of their `phase` codes 1.. (ctrl's per-phase counters, run.json). */
 export const ATTN_PHASES = ["lif_a", "q", "k", "v", "attention", "o"];
 export const MOE_PHASES = ["lif_m", "router", "topk", "experts", "final"];
 
-export interface HalfMemory {
-  mem: LogicalMemory;
-  prefix: string;
-  access: "rw" | "read";
-  hostWritable: boolean;
-  role: string;
+/** A block at the top level. */
+export interface TopBlock {
+  /** net prefix of its ports towards ctrl (`<tag>_start`, `<tag>_u_raddr` ...) and of its memories */
+  tag: string;
+  /** instance name */
+  inst: string;
+  /** names of the values of its `phase` output 1.. (ctrl counts cycles per phase) */
+  phases: readonly string[];
+  // the top only uses params/render/memories/images, whatever the block's options and cycle model
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  block: Block<any, void, any, any>;
 }
 
-export interface Accelerator {
+/** The blocks of the top level, in instance order (ctrl comes first and sequences them). */
+export const TOP_BLOCKS: readonly TopBlock[] = [
+  { tag: "a", inst: "u_attnHalf", phases: ATTN_PHASES, block: attnHalfBlock },
+  { tag: "m", inst: "u_moeHalf", phases: MOE_PHASES, block: moeHalfBlock },
+];
+
+/** A top-level block with its params derived for one config. */
+export interface PlannedBlock {
+  entry: TopBlock;
+  params: { module: string };
+  memories: BlockMemory[];
+}
+
+/** What the top consists of for one config, before anything is rendered (cheap: also what validation checks). */
+export interface AcceleratorPlan {
   r: Resolved;
-  top: string;
-  netlist: Netlist;
+  blocks: PlannedBlock[];
   ctrl: CtrlParams;
-  attn: AttnHalfParams;
-  moe: MoeHalfParams;
   umem: LogicalMemory;
   /** every logical memory of the design (umem first) */
   memories: LogicalMemory[];
-  /** logic files (ctrl, halves and their submodules); memory views are added by design.ts */
+}
+
+export interface Accelerator extends AcceleratorPlan {
+  top: string;
+  netlist: Netlist;
+  /** logic files (ctrl, the blocks and their submodules); memory views are added by design.ts */
   logicFiles: GeneratedFile[];
   topFile: GeneratedFile;
-  /** geometry used by the host program */
-  geom: { tBits: number; nBits: number; rowsPadded: number; tilesD: number; P: number };
 }
 
 export const CHIP_PORTS: PortDecl[] = [
@@ -55,91 +81,79 @@ export const CHIP_PORTS: PortDecl[] = [
   { name: "busy", dir: "output", width: 1 },
 ];
 
-function memPorts(m: LogicalMemory): PortDecl[] {
-  return [
-    { name: "clk", dir: "input", width: 1 },
-    { name: "re", dir: "input", width: 1 },
-    { name: "raddr", dir: "input", width: m.addrBits },
-    { name: "rdata", dir: "output", width: m.width },
-    { name: "we", dir: "input", width: 1 },
-    { name: "waddr", dir: "input", width: m.addrBits },
-    { name: "wdata", dir: "input", width: m.width },
-    { name: "wmask", dir: "input", width: m.width },
-  ];
+/** Ports of a top-level block that ctrl drives or reads, and the net suffix they connect to (`<tag>_<suffix>`). */
+const CTRL_SIDE: Record<string, string> = {
+  start: "start",
+  cfg_block: "block",
+  busy: "busy",
+  done: "done",
+  phase: "phase",
+  u_re: "u_re",
+  u_raddr: "u_raddr",
+  u_we: "u_we",
+  u_waddr: "u_waddr",
+  u_wdata: "u_wdata",
+};
+const MEM_PINS = ["re", "raddr", "rdata", "we", "waddr", "wdata", "wmask"];
+
+export function planAccelerator(r: Resolved): AcceleratorPlan {
+  const umem = residualMemory(r);
+  const blocks: PlannedBlock[] = TOP_BLOCKS.map((entry) => {
+    const params = entry.block.params(r, undefined);
+    return { entry, params, memories: entry.block.memories(params) };
+  });
+  const hostMems: { mem: LogicalMemory; prefix: string }[] = [];
+  for (const b of blocks) for (const m of b.memories) if (m.hostWritable) hostMems.push({ mem: m.mem, prefix: `${b.entry.tag}_${m.prefix}` });
+  const phasesOf = (tag: string) => TOP_BLOCKS.find((t) => t.tag === tag)!.phases;
+  const ctrl = ctrlBlock.params(r, { umem, hostMems, attnPhases: phasesOf("a"), moePhases: phasesOf("m") });
+  const memories = [umem, ...blocks.flatMap((b) => b.memories.map((m) => m.mem))];
+  return { r, blocks, ctrl, umem, memories };
 }
 
 export function buildAccelerator(r: Resolved): Accelerator {
-  const P = r.hw.linearLanes;
-  const tBits = idxBits(r.T);
-  const nBits = idxBits(r.N);
-  const rowsPadded = r.T << nBits;
-  const tilesD = Math.ceil(r.D / P);
-  const umem = logicalMemory(`${r.name}_mem_umem`, "residual stream U", rowsPadded * tilesD, P * r.residBits, { kind: "residual" });
-
-  const attn = attnHalfParams(r);
-  const moe = moeHalfParams(r);
-  const halves: { tag: "a" | "m"; inst: string; module: string; mems: HalfMemory[] }[] = [
-    { tag: "a", inst: "u_attnHalf", module: attn.module, mems: attn.memories as HalfMemory[] },
-    { tag: "m", inst: "u_moeHalf", module: moe.module, mems: moe.memories as HalfMemory[] },
-  ];
-  const hostMems: { mem: LogicalMemory; prefix: string }[] = [];
-  for (const h of halves) for (const m of h.mems) if (m.hostWritable) hostMems.push({ mem: m.mem, prefix: `${h.tag}_${m.prefix}` });
-  const ctrl = ctrlParams(r, umem, hostMems, ATTN_PHASES, MOE_PHASES);
-
-  const logicFiles = [...renderCtrl(r, ctrl), ...renderAttnHalf(r, attn), ...renderMoeHalf(r, moe)];
+  const plan = planAccelerator(r);
+  const { ctrl, umem } = plan;
+  const logicFiles = [...ctrlBlock.render(r, ctrl), ...plan.blocks.flatMap((b) => b.entry.block.render(r, b.params))];
   const instances: InstanceDecl[] = [];
 
-  // ctrl
+  // ctrl: net names = ctrl port names (a_*, m_*, u_*, host_*)
   const ctrlPorts = portsOf(logicFiles, ctrl.module);
-  const ctrlConns: Record<string, string> = {};
-  for (const p of ctrlPorts) ctrlConns[p.name] = p.name; // net names = ctrl port names (a_*, m_*, u_*, host_*)
-  instances.push({ name: "u_ctrl", module: ctrl.module, kind: "logic", group: "ctrl", ports: ctrlPorts, conns: ctrlConns });
+  instances.push({ name: "u_ctrl", module: ctrl.module, kind: "logic", group: "ctrl", ports: ctrlPorts, conns: Object.fromEntries(ctrlPorts.map((p) => [p.name, p.name])) });
 
-  // halves
-  const ctrlSide: Record<string, string> = {
-    start: "start",
-    cfg_block: "block",
-    busy: "busy",
-    done: "done",
-    phase: "phase",
-    u_re: "u_re",
-    u_raddr: "u_raddr",
-    u_we: "u_we",
-    u_waddr: "u_waddr",
-    u_wdata: "u_wdata",
-  };
-  for (const h of halves) {
-    const ports = portsOf(logicFiles, h.module);
+  // the blocks and their memories
+  for (const b of plan.blocks) {
+    const { tag, inst } = b.entry;
+    const module = b.params.module;
+    const ports = portsOf(logicFiles, module);
+    const memPins = new Set(b.memories.flatMap((m) => MEM_PINS.map((pin) => `${m.prefix}_${pin}`)));
     const conns: Record<string, string> = {};
-    const memByPin = new Map<string, HalfMemory>();
-    for (const m of h.mems) for (const pin of ["re", "raddr", "rdata", "we", "waddr", "wdata", "wmask"]) memByPin.set(`${m.prefix}_${pin}`, m);
     for (const p of ports) {
       if (p.name === "clk" || p.name === "rst") conns[p.name] = p.name;
       else if (p.name === "u_rdata") conns[p.name] = "u_rdata";
-      else if (ctrlSide[p.name]) conns[p.name] = `${h.tag}_${ctrlSide[p.name]}`;
-      else if (p.name.startsWith("perf_")) conns[p.name] = `${h.tag}_${p.name}`;
-      else if (memByPin.has(p.name)) conns[p.name] = `${h.tag}_${p.name}`;
-      else if (p.dir === "output") conns[p.name] = `unused_${h.tag}_${p.name}`;
-      else throw new Error(`${h.module}: input ${p.name} has no source in the top level`);
+      else if (CTRL_SIDE[p.name]) conns[p.name] = `${tag}_${CTRL_SIDE[p.name]}`;
+      else if (p.name.startsWith("perf_")) conns[p.name] = `${tag}_${p.name}`;
+      else if (memPins.has(p.name)) conns[p.name] = `${tag}_${p.name}`;
+      else if (p.dir === "output") conns[p.name] = `unused_${tag}_${p.name}`;
+      else throw new Error(`internal: ${module}: input ${p.name} has no source in the top level`);
     }
-    instances.push({ name: h.inst, module: h.module, kind: "logic", group: h.inst.slice(2), ports, conns });
-    for (const m of h.mems) {
-      const pre = `${h.tag}_${m.prefix}`;
-      const conns: Record<string, string> = { clk: "clk", re: `${pre}_re`, raddr: `${pre}_raddr`, rdata: `${pre}_rdata`, we: `${pre}_we`, waddr: `${pre}_waddr`, wdata: `${pre}_wdata`, wmask: `${pre}_wmask` };
-      instances.push({ name: `u_mem_${pre}`, module: m.mem.module, kind: "memory", group: `mem:${m.mem.kind}`, ports: memPorts(m.mem), conns, memory: m.mem });
+    instances.push({ name: inst, module, kind: "logic", group: inst.slice(2), ports, conns });
+    // a host-written memory's write port is driven by ctrl, under the same net names <tag>_<prefix>_we ...
+    for (const m of b.memories) {
+      const pre = `${tag}_${m.prefix}`;
+      const conns: Record<string, string> = { clk: "clk", ...Object.fromEntries(MEM_PINS.map((pin) => [pin, `${pre}_${pin}`])) };
+      instances.push({ name: `u_mem_${pre}`, module: m.mem.module, kind: "memory", group: `mem:${m.mem.kind}`, ports: memoryModulePorts(m.mem), conns, memory: m.mem });
     }
   }
-  // umem
+  // umem: ctrl's u_* pins
   instances.push({
     name: "u_mem_umem",
     module: umem.module,
     kind: "memory",
     group: "mem:residual",
-    ports: memPorts(umem),
-    conns: { clk: "clk", re: "u_re", raddr: "u_raddr", rdata: "u_rdata", we: "u_we", waddr: "u_waddr", wdata: "u_wdata", wmask: "u_wmask" },
+    ports: memoryModulePorts(umem),
+    conns: { clk: "clk", ...Object.fromEntries(MEM_PINS.map((pin) => [pin, `u_${pin}`])) },
     memory: umem,
   });
-  // ctrl drives the host write side of host-writable memories: its ports are named <pre>_we ... already
 
   const top = `${r.name}_top`;
   const netlist: Netlist = { module: top, ports: CHIP_PORTS, instances };
@@ -148,20 +162,18 @@ export function buildAccelerator(r: Resolved): Accelerator {
     path: `${top}.v`,
     kind: "rtl",
     content:
-      renderVerilog(r, "templates/empty.v.hbs", `${top}.v`, "2D top level (structural)", {}).content +
+      fileHeader(r, `${top}.v`, "2D top level (structural)", "generator/top/accelerator.ts (printed by generator/top/netlist.ts)") +
       renderStructural(netlist, [
-        `The accelerator, 2D view: ctrl, attnHalf, moeHalf and ${instances.filter((i) => i.kind === "memory").length} logical memories.`,
+        `The accelerator, 2D view: ctrl, ${plan.blocks.map((b) => b.entry.block.name).join(", ")} and ${instances.filter((i) => i.kind === "memory").length} logical memories.`,
         "Host port: see docs/HOST.md (register map in generator/blocks/ctrl/ctrl.ts).",
       ]),
   };
-  const memories = [umem, ...halves.flatMap((h) => h.mems.map((m) => m.mem))];
-  return { r, top, netlist, ctrl, attn, moe, umem, memories, logicFiles, topFile, geom: { tBits, nBits, rowsPadded, tilesD, P } };
+  return { ...plan, top, netlist, logicFiles, topFile };
 }
 
 /** Word images of the host-written memories, by memory module name. */
-export function memoryImages(acc: Accelerator, model: Model): Map<string, bigint[]> {
+export function memoryImages(acc: AcceleratorPlan, model: Model): Map<string, bigint[]> {
   const out = new Map<string, bigint[]>();
-  for (const [k, v] of attnHalfImage(acc.r, acc.attn, model)) out.set(k, v);
-  for (const [k, v] of moeHalfImage(acc.r, acc.moe, model)) out.set(k, v);
+  for (const b of acc.blocks) if (b.entry.block.images) for (const [k, v] of b.entry.block.images(acc.r, b.params, model)) out.set(k, v);
   return out;
 }

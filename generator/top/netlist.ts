@@ -5,13 +5,7 @@
  * input); a net whose driver and sinks sit on different tiers is a face-to-face net.
  */
 import type { LogicalMemory } from "../blocks/memory/ram1r1w.ts";
-
-export type Dir = "input" | "output";
-export interface PortDecl {
-  name: string;
-  dir: Dir;
-  width: number;
-}
+import type { PortDecl } from "../blocks/block.ts";
 
 export type Tier = "top" | "bottom";
 

@@ -3,8 +3,9 @@
  * declarations as st3d's templates write them), so the top-level netlist never keeps a
  * second, hand-written copy of a block's pins.
  */
-import type { GeneratedFile } from "../render/render.ts";
-import type { PortDecl } from "./netlist.ts";
+
+import type { PortDecl } from "../blocks/block.ts";
+import type { GeneratedFile } from "../core/files.ts";
 
 export function parsePorts(text: string, module: string): PortDecl[] {
   const start = text.search(new RegExp(`\\bmodule\\s+${module}\\b`));

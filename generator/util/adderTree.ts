@@ -11,7 +11,7 @@
  * that is unique within the module gives unique wire names.  A single leaf needs no
  * adder: the root is the leaf itself (1 bit).
  */
-import { zext } from "../render/render.ts";
+import { zext } from "../render/verilog.ts";
 import { unsignedBitsFor } from "./bits.ts";
 
 /** One adder of the tree: `name = a + b`, a and b already zero-extended to `bits`. */

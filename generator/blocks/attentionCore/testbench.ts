@@ -7,13 +7,14 @@ import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Resolved } from "../../config/resolve.ts";
-import { renderFile, type GeneratedFile } from "../../render/render.ts";
+import { renderFile } from "../../render/render.ts";
 import { asr } from "../../util/bits.ts";
 import { Prng } from "../../util/prng.ts";
-import { writeHexFile } from "../../../tb/harness.ts";
+import { writeHexFile } from "../../sim/harness.ts";
 import { renderRam1r1w, logicalMemory } from "../memory/ram1r1w.ts";
 import { attentionParams, renderAttention, renderAttentionMemModels, type AttentionOptions, type AttentionParams } from "./attentionCore.ts";
 import { sdsa, ssa } from "./golden.ts";
+import type { GeneratedFile } from "../../core/files.ts";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -45,7 +46,7 @@ export function renderAttentionTb(tbModule: string, shapes: AttnTbShape[]): Gene
   let worstNs = 0;
   const ctxShapes = shapes.map((sh) => {
     const { r, p } = sh;
-    const act = logicalMemory(`${r.name}_tb_act`, "testbench activation rows (Q, K, V, O)", p.ioRows, p.ioWidth);
+    const act = logicalMemory(`${r.name}_tb_act`, "testbench activation rows (Q, K, V, O)", p.geo.rows, p.D);
     files.push(...renderAttention(r, p), ...renderAttentionMemModels(r, p), { ...renderRam1r1w(r, act), kind: "sim" as const });
     const tbsModule = `${r.name}_attention_tbs`;
     const runCycles = p.cycles + 3 * p.N + 8;
@@ -59,27 +60,27 @@ export function renderAttentionTb(tbModule: string, shapes: AttnTbShape[]): Gene
       prefix: sh.prefix,
       N: p.N,
       nLast: p.N - 1,
-      rowStride: 1 << p.nBits,
+      rowStride: 1 << p.geo.nBits,
       D: p.D,
       DMsb: p.D - 1,
-      ioRows: p.ioRows,
+      ioRows: p.geo.rows,
       runs: sh.runs.length,
       runsLast: sh.runs.length - 1,
       rowsLast: sh.runs.length * p.N - 1,
-      rowMsb: p.rowBits - 1,
-      tMsb: p.tBits - 1,
+      rowMsb: p.geo.rowAddrBits - 1,
+      tMsb: p.geo.tBits - 1,
       setMsb: p.setBits - 1,
       multiSet: p.lifSets > 1,
       cycleLimit: 4 * p.cycles + 100,
-      memPorts: p.memPorts.map((m) => ({ ...m, addrMsb: m.mem.addrBits - 1, widthMsb: m.mem.width - 1 })),
+      memPorts: p.memories.map((m) => ({ prefix: m.prefix, mem: { module: m.mem.module }, addrMsb: m.mem.addrBits - 1, widthMsb: m.mem.width - 1 })),
     };
-    files.push({ path: `${tbsModule}.v`, kind: "tb", content: renderFile(path.join(here, "attention_tb.v.hbs"), ctx) });
+    files.push({ path: `${tbsModule}.v`, kind: "tb", content: renderFile(path.join(here, "attentionCore_tb.v.hbs"), ctx) });
     return { tbsModule };
   });
   files.push({
     path: `${tbModule}.v`,
     kind: "tb",
-    content: renderFile(path.join(here, "attention_tb_top.v.hbs"), { tbModule, shapes: ctxShapes, timeoutNs: 3 * worstNs + 10000 }),
+    content: renderFile(path.join(here, "attentionCore_tb_top.v.hbs"), { tbModule, shapes: ctxShapes, timeoutNs: 3 * worstNs + 10000 }),
   });
   return files;
 }

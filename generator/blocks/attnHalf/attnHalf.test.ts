@@ -16,10 +16,9 @@ import { runGolden, type Model } from "../../model/golden.ts";
 import { loadInput, loadModelDir, mulberry32, randomModel } from "../../model/tensors.ts";
 import { readNpy } from "../../util/npy.ts";
 import { maxS, minS } from "../../util/bits.ts";
-import { buildDir, buildSim, runSim, runSimExpectPass, SIMS, type Built, type Sim, type SimResult } from "../../../tb/harness.ts";
+import { buildDir, buildSim, runSim, runSimExpectPass, SIMS, type Built, type Sim, type SimResult } from "../../sim/harness.ts";
 import { verilatorLint } from "../../toolchain/verilator.ts";
 import { yosysSynth } from "../../toolchain/yosys.ts";
-import { REPO_ROOT } from "../../render/render.ts";
 import {
   ATTN_PHASE_NAMES,
   attnHalfCycles,
@@ -31,6 +30,7 @@ import {
   renderAttnHalf,
 } from "./attnHalf.ts";
 import { attnHalfTbShape, renderAttnHalfTb, writeAttnHalfCase, type AttnHalfCase, type AttnHalfRunInfo, type AttnHalfTbShape } from "./testbench.ts";
+import { REPO_ROOT } from "../../core/paths.ts";
 
 type T3 = number[][][];
 const VECTORS = path.join(REPO_ROOT, "test", "fixtures", "vectors");
@@ -223,7 +223,7 @@ beforeAll(async () => {
 describe("attnHalf parameters, images and cycle model", () => {
   it("derives ports, memories and addressing for the tiny preset", () => {
     const { p } = byName("st3d_tiny").shape;
-    expect([p.lanes, p.group, p.tilesD, p.nBits, p.tRowBits, p.rowBits, p.rows, p.uAddrBits, p.uWordBits]).toEqual([4, 4, 2, 2, 1, 3, 8, 4, 64]);
+    expect([p.geo.lanes, p.geo.group, p.geo.tilesD, p.geo.nBits, p.geo.tAddrBits, p.geo.rowAddrBits, p.geo.rows, p.umem.addrBits, p.umem.width]).toEqual([4, 4, 2, 2, 1, 3, 8, 4, 64]);
     expect(p.memories.map((m) => [m.prefix, m.mem.module, m.mem.depth, m.mem.width, m.access, m.hostWritable])).toEqual([
       ["sbuf", "st3d_tiny_attn_sbuf", 8, 8, "rw", false],
       ["qbuf", "st3d_tiny_attn_qbuf", 8, 8, "rw", false],
@@ -280,11 +280,11 @@ describe("attnHalf parameters, images and cycle model", () => {
     };
     const b = 0;
     for (const [l, name] of (["q", "k", "v", "o"] as const).entries())
-      for (let j = 0; j < p.tilesD; j++) {
-        for (let i = 0; i < p.lanes; i++) {
-          const o = j * p.lanes + i;
-          expect(lane(ba[(b * 4 + l) * p.tilesD + j], i, r.biasBits)).toBe(o < r.D ? model.blocks[b][name].bias[o] : 0);
-          for (const c of [0, 3, r.D - 1]) expect(lane(wa[((b * 4 + l) * p.tilesD + j) * r.D + c], i, r.weightBits)).toBe(o < r.D ? model.blocks[b][name].weight[o][c] : 0);
+      for (let j = 0; j < p.geo.tilesD; j++) {
+        for (let i = 0; i < p.geo.lanes; i++) {
+          const o = j * p.geo.lanes + i;
+          expect(lane(ba[(b * 4 + l) * p.geo.tilesD + j], i, r.biasBits)).toBe(o < r.D ? model.blocks[b][name].bias[o] : 0);
+          for (const c of [0, 3, r.D - 1]) expect(lane(wa[((b * 4 + l) * p.geo.tilesD + j) * r.D + c], i, r.weightBits)).toBe(o < r.D ? model.blocks[b][name].weight[o][c] : 0);
         }
       }
     const { input } = randomModel(r, 8);

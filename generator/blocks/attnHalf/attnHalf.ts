@@ -13,34 +13,21 @@
  */
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import type { Resolved } from "../../config/resolve.ts";
-import { renderVerilog, sext, vlit, zext, type GeneratedFile } from "../../render/render.ts";
+import type { Geometry, Resolved } from "../../config/resolve.ts";
+import { renderVerilog } from "../../render/render.ts";
+import { lowMask, ones, sext, slit, ulit, zext } from "../../render/verilog.ts";
 import { adderTree, busBits } from "../../util/adderTree.ts";
+import { packLanes, tilesOf, unpackLanes } from "../../util/lanes.ts";
 import { idxBits, maxS, minS } from "../../util/bits.ts";
 import type { Model } from "../../model/golden.ts";
 import { attentionCycles, attentionParams, renderAttention, type AttentionParams } from "../attentionCore/attentionCore.ts";
 import { lifArrayParams, renderLifArray, type LifArrayParams } from "../lifArray/lifArray.ts";
 import { linearCycles, linearEngineParams, renderLinearEngine, type LinearEngineParams } from "../linearEngine/linearEngine.ts";
-import { logicalMemory, type LogicalMemory } from "../memory/ram1r1w.ts";
+import { logicalMemory, residualMemory, type LogicalMemory } from "../memory/ram1r1w.ts";
+import { memoryPins, type Block, type BlockMemory, type PortDecl } from "../block.ts";
+import type { GeneratedFile } from "../../core/files.ts";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-
-/** A memory the half owns, reached through the pins `<prefix>_*`. */
-export interface AttnHalfMemory {
-  mem: LogicalMemory;
-  prefix: string;
-  /** "rw": the half drives both halves of the pins; "read": only re/raddr/rdata (the host writes it) */
-  access: "rw" | "read";
-  /** the host loads it (weights, biases): the top drives its write port */
-  hostWritable: boolean;
-  role: string;
-}
-
-export interface AttnHalfPort {
-  name: string;
-  dir: "input" | "output";
-  width: number;
-}
 
 /** The linear layers of the half, in run order; `index` is l in the weight/bias addresses. */
 export const ATTN_LAYERS = ["q", "k", "v", "o"] as const;
@@ -52,38 +39,29 @@ export const ATTN_PHASE_NAMES: AttnPhaseName[] = ["lifA", "q", "k", "v", "attent
 
 export interface AttnHalfParams {
   module: string;
+  /**
+   * the row and tile geometry (r.geo): rows {t, n} (geo.rowAddrBits bits, t field geo.tAddrBits,
+   * 0 when T = 1), row buffers of geo.rows rows, P = geo.lanes lanes (engine, LIF arrays, umem
+   * words), G = geo.group, geo.tilesD tiles
+   */
+  geo: Geometry;
   T: number;
   N: number;
   D: number;
   L: number;
-  /** P, engine lanes = LIF lanes = lanes of a umem word */
-  lanes: number;
-  /** G, engine token group */
-  group: number;
-  /** ceil(D / P) */
-  tilesD: number;
-  /** row address {t, n}: n field nBits = idxBits(N), t field tRowBits (0 when T = 1), rowBits in all */
-  nBits: number;
-  tRowBits: number;
-  rowBits: number;
-  /** rows of every row buffer: T << nBits (rows with n >= N are never touched) */
-  rows: number;
   /** cfg_block width */
   blockBits: number;
   /** tile-index width (engine out_tile) */
   tileBits: number;
-  /** umem client port: word = P lanes x residBits, address row*tilesD + j */
-  uAddrBits: number;
-  uWordBits: number;
   residBits: number;
   accBits: number;
+  /** width of U + Lin_o(O) before the one saturation: max(residBits, accBits) + 1 */
+  sumBits: number;
+  /** channels of the last tile: D - (tilesD - 1) * P (= P when P divides D) */
+  lastTileWidth: number;
   /** weight memory: word ((b*4 + l)*tilesD + j)*D + c; bias memory: word (b*4 + l)*tilesD + j */
   wDepth: number;
   bDepth: number;
-  wAddrBits: number;
-  bAddrBits: number;
-  wWordBits: number;
-  bWordBits: number;
   /** address strides of a block and of a layer in the weight / bias memories */
   wBlockStride: number;
   wLayerStride: number;
@@ -94,37 +72,31 @@ export interface AttnHalfParams {
   lifQkv: LifArrayParams;
   attn: AttentionParams;
   /** every memory the half owns, in port order */
-  memories: AttnHalfMemory[];
+  memories: BlockMemory[];
   /** the shared residual memory the u_* port expects (instantiated and muxed by the top, not owned) */
   umem: LogicalMemory;
 }
 
 export function attnHalfParams(r: Resolved): AttnHalfParams {
   const { T, N, D, L } = r;
-  const P = r.hw.linearLanes;
-  const G = r.hw.tokenGroup;
-  const tilesD = Math.ceil(D / P);
-  const nBits = idxBits(N);
-  const rows = T << nBits;
-  const rowBits = idxBits(rows);
-  const tRowBits = rowBits - nBits;
+  const g = r.geo;
+  const { lanes: P, group: G, tilesD, rows } = g;
   const wDepth = L * 4 * tilesD * D;
   const bDepth = L * 4 * tilesD;
-  const engine = linearEngineParams(r, "attn", { inMax: D, tilesMax: tilesD, tagBits: rowBits, wDepth, bDepth, lanes: P, group: G });
+  const engine = linearEngineParams(r, "attn", { inMax: D, tilesMax: tilesD, tagBits: g.rowAddrBits, wDepth, bDepth, lanes: P, group: G });
   // one state word per (token, tile): neurons N * tilesD * P (lanes beyond D are padding)
   const lifA = lifArrayParams(r, r.lif.shortcut, "a", N * tilesD * P, P);
   const lifQkv = lifArrayParams(r, r.lif.qkv, "qkv", N * tilesD * P, P);
   const attn = attentionParams(r, { lifSets: 1 });
-  if (attn.rowBits !== rowBits || attn.ioRows !== rows) throw new Error("attnHalf: attention unit row addressing differs from the half's");
   const name = r.name;
-  const spikes = (prefix: string, role: string): AttnHalfMemory => ({
+  const spikes = (prefix: string, role: string): BlockMemory => ({
     mem: logicalMemory(`${name}_attn_${prefix}`, role, rows, D, { kind: "spikes", ports: "1rw" }),
     prefix,
     access: "rw",
     hostWritable: false,
     role,
   });
-  const memories: AttnHalfMemory[] = [
+  const memories: BlockMemory[] = [
     spikes("sbuf", "S0 spikes, then O spikes (rows {t,n} x D)"),
     spikes("qbuf", "Q spikes (rows {t,n} x D)"),
     spikes("kbuf", "K spikes (rows {t,n} x D)"),
@@ -145,41 +117,23 @@ export function attnHalfParams(r: Resolved): AttnHalfParams {
     },
     { mem: { ...lifA.mem, kind: "state" }, prefix: "lifa", access: "rw", hostWritable: false, role: "LIF_a membrane state, word n*tilesD + j" },
     { mem: { ...lifQkv.mem, kind: "state" }, prefix: "lifqkv", access: "rw", hostWritable: false, role: "LIF_q/k/v membrane state (one layer at a time), word n*tilesD + j" },
-    ...attn.memPorts.map((m) => ({
-      mem: { ...m.mem, kind: "state" as const },
-      prefix: m.prefix,
-      access: "rw" as const,
-      hostWritable: false,
-      role: `LIF_attn membrane state of attention core ${m.prefix.slice(2)}`,
-    })),
+    ...attn.memories,
   ];
-  const uDepth = rows * tilesD;
-  const umem = logicalMemory(`${name}_umem`, "residual stream U (rows {t,n} x tilesD words of P lanes)", uDepth, P * r.residBits, { kind: "residual" });
   return {
     module: `${name}_attnHalf`,
+    geo: g,
     T,
     N,
     D,
     L,
-    lanes: P,
-    group: G,
-    tilesD,
-    nBits,
-    tRowBits,
-    rowBits,
-    rows,
     blockBits: idxBits(L),
     tileBits: engine.tileIdxBits,
-    uAddrBits: umem.addrBits,
-    uWordBits: umem.width,
     residBits: r.residBits,
     accBits: r.accBits,
+    sumBits: Math.max(r.residBits, r.accBits) + 1,
+    lastTileWidth: D - (tilesD - 1) * P,
     wDepth,
     bDepth,
-    wAddrBits: engine.wAddrBits,
-    bAddrBits: engine.bAddrBits,
-    wWordBits: engine.wWordBits,
-    bWordBits: engine.bWordBits,
     wBlockStride: 4 * tilesD * D,
     wLayerStride: tilesD * D,
     bBlockStride: 4 * tilesD,
@@ -189,13 +143,13 @@ export function attnHalfParams(r: Resolved): AttnHalfParams {
     lifQkv,
     attn,
     memories,
-    umem,
+    umem: residualMemory(r),
   };
 }
 
 /** Every port of the module, in declaration order. */
-export function attnHalfPorts(p: AttnHalfParams): AttnHalfPort[] {
-  const ports: AttnHalfPort[] = [
+export function attnHalfPorts(p: AttnHalfParams): PortDecl[] {
+  const ports: PortDecl[] = [
     { name: "clk", dir: "input", width: 1 },
     { name: "rst", dir: "input", width: 1 },
     { name: "start", dir: "input", width: 1 },
@@ -207,28 +161,13 @@ export function attnHalfPorts(p: AttnHalfParams): AttnHalfPort[] {
     { name: "perf_spk", dir: "output", width: 64 },
     { name: "perf_spk_o", dir: "output", width: 64 },
     { name: "u_re", dir: "output", width: 1 },
-    { name: "u_raddr", dir: "output", width: p.uAddrBits },
-    { name: "u_rdata", dir: "input", width: p.uWordBits },
+    { name: "u_raddr", dir: "output", width: p.umem.addrBits },
+    { name: "u_rdata", dir: "input", width: p.umem.width },
     { name: "u_we", dir: "output", width: 1 },
-    { name: "u_waddr", dir: "output", width: p.uAddrBits },
-    { name: "u_wdata", dir: "output", width: p.uWordBits },
+    { name: "u_waddr", dir: "output", width: p.umem.addrBits },
+    { name: "u_wdata", dir: "output", width: p.umem.width },
   ];
-  for (const m of p.memories) {
-    const a = m.mem.addrBits;
-    const w = m.mem.width;
-    ports.push(
-      { name: `${m.prefix}_re`, dir: "output", width: 1 },
-      { name: `${m.prefix}_raddr`, dir: "output", width: a },
-      { name: `${m.prefix}_rdata`, dir: "input", width: w },
-    );
-    if (m.access === "rw")
-      ports.push(
-        { name: `${m.prefix}_we`, dir: "output", width: 1 },
-        { name: `${m.prefix}_waddr`, dir: "output", width: a },
-        { name: `${m.prefix}_wdata`, dir: "output", width: w },
-        { name: `${m.prefix}_wmask`, dir: "output", width: w },
-      );
-  }
+  for (const m of p.memories) ports.push(...memoryPins(m));
   return ports;
 }
 
@@ -267,8 +206,8 @@ export interface AttnHalfCycles {
 export function attnHalfCycles(p: AttnHalfParams, s0Rows: number[], oRows: number[]): AttnHalfCycles {
   const TN = p.T * p.N;
   if (s0Rows.length !== TN || oRows.length !== TN) throw new Error(`attnHalfCycles: expected ${TN} rows of S0 and O`);
-  const lifA = TN * p.tilesD + ATTN_LIFA_DRAIN;
-  const lay = (rows: number[]) => linearCycles(rows, p.tilesD, p.group) + ATTN_LAYER_EXTRA;
+  const lifA = TN * p.geo.tilesD + ATTN_LIFA_DRAIN;
+  const lay = (rows: number[]) => linearCycles(rows, p.geo.tilesD, p.geo.group) + ATTN_LAYER_EXTRA;
   const q = lay(s0Rows);
   const attention = p.T * (attentionCycles(p.attn) + 2);
   const o = lay(oRows);
@@ -285,104 +224,112 @@ export function attnHalfCycleBound(p: AttnHalfParams): number {
 // Rendering
 
 export function attnHalfContext(p: AttnHalfParams) {
-  const P = p.lanes;
-  const hasT = p.tRowBits > 0;
-  const ul = (w: number, v: number) => `${w}'d${v}`;
+  const g = p.geo;
+  const P = g.lanes;
+  const hasT = g.tAddrBits > 0;
+  const tW = Math.max(g.tAddrBits, 1);
   // constant factor of a product truncated to w bits: (x * k) mod 2^w = (x * (k mod 2^w)) mod 2^w.
   // k only reaches 2^w when x can only be 0 (N = 1, L = 1), so the literal always fits.
-  const kl = (w: number, k: number) => ul(w, Number(BigInt(k) % (1n << BigInt(w))));
+  const kl = (w: number, k: number) => ulit(w, BigInt(k) % (1n << BigInt(w)));
   const rowOf = (t: string, n: string) => (hasT ? `{${t}, ${n}}` : n);
-  const uAddr = (row: string, tile: string) => `${zext(row, p.rowBits, p.uAddrBits)} * ${kl(p.uAddrBits, p.tilesD)} + ${zext(tile, p.tileBits, p.uAddrBits)}`;
+  const uAW = p.umem.addrBits;
+  const uAddr = (row: string, tile: string) => `${zext(row, g.rowAddrBits, uAW)} * ${kl(uAW, g.tilesD)} + ${zext(tile, p.tileBits, uAW)}`;
   const la = p.lifA.addrBits;
-  const lifAddr = (n: string, tile: string) => `${zext(n, p.nBits, la)} * ${kl(la, p.tilesD)} + ${zext(tile, p.tileBits, la)}`;
-  const tiles = [...Array(p.tilesD).keys()].map((j) => {
-    const w = Math.min(P, p.D - j * P);
-    return { j, lsb: j * P, w, wMsb: w - 1, jLit: ul(p.tileBits, j) };
-  });
-  const lastW = p.D - (p.tilesD - 1) * P;
-  const sumBits = Math.max(p.residBits, p.accBits) + 1;
+  const lifAddr = (n: string, tile: string) => `${zext(n, g.nBits, la)} * ${kl(la, g.tilesD)} + ${zext(tile, p.tileBits, la)}`;
+  const tiles = tilesOf(p.D, P).map((t) => ({ lsb: t.lsb, w: t.w, wMsb: t.wMsb, jLit: ulit(p.tileBits, t.j) }));
+  const sumBits = p.sumBits;
+  const wires = (t: ReturnType<typeof adderTree>) => ({ nodes: t.nodes.map(({ name, msb, a, b }) => ({ name, msb, a, b })) });
   const syn = adderTree(busBits("syn_row", p.D), "syn_pc");
   const spk = adderTree(busBits("spk_bits", P), "spk_pc");
   const ospk = adderTree(busBits("ospk_bits", p.D), "ospk_pc");
   const e = p.engine;
-  const memPorts = p.memories.map((m) => ({ ...m, rw: m.access === "rw", addrMsb: m.mem.addrBits - 1, widthMsb: m.mem.width - 1 }));
   const ports = attnHalfPorts(p);
   return {
-    ...p,
+    module: p.module,
+    T: p.T,
+    N: p.N,
+    D: p.D,
+    lanes: P,
+    tilesD: g.tilesD,
+    nBits: g.nBits,
+    tAddrBits: g.tAddrBits,
+    residBits: p.residBits,
+    accBits: p.accBits,
+    wBlockStride: p.wBlockStride,
+    wLayerStride: p.wLayerStride,
+    bBlockStride: p.bBlockStride,
+    bLayerStride: p.bLayerStride,
+    attn: { mode: p.attn.mode },
     engineModule: e.module,
     lifAModule: p.lifA.module,
     lifQkvModule: p.lifQkv.module,
     unitModule: p.attn.unitModule,
-    ssa: p.attn.mode === "ssa",
     portDecls: ports.map((q, i) => ({
       decl: `${q.dir === "input" ? "input " : "output"} wire ${q.width > 1 ? `[${q.width - 1}:0] ` : ""}${q.name}`,
       sep: i === ports.length - 1 ? "" : ",",
     })),
-    memPorts,
-    laPorts: p.attn.memPorts.map((m) => ({ prefix: m.prefix })),
+    laPorts: p.attn.memories.map((m) => ({ prefix: m.prefix })),
     hasT,
-    tMsb: Math.max(p.tRowBits, 1) - 1,
-    nMsb: p.nBits - 1,
-    rowMsb: p.rowBits - 1,
+    tMsb: tW - 1,
+    nMsb: g.nBits - 1,
+    rowMsb: g.rowAddrBits - 1,
     tileMsb: p.tileBits - 1,
-    blkMsb: p.blockBits - 1,
-    uAddrMsb: p.uAddrBits - 1,
-    uWordMsb: p.uWordBits - 1,
+    uAddrMsb: uAW - 1,
+    uWordMsb: p.umem.width - 1,
     DMsb: p.D - 1,
     PMsb: P - 1,
     laMsb: la - 1,
-    wAddrMsb: p.wAddrBits - 1,
-    bAddrMsb: p.bAddrBits - 1,
-    attTMsb: p.attn.tBits - 1,
+    wAddrMsb: e.wAddrBits - 1,
+    bAddrMsb: e.bAddrBits - 1,
+    attTMsb: g.tBits - 1,
     residMsb: p.residBits - 1,
     accMsb: p.accBits - 1,
     sumMsb: sumBits - 1,
     accBusMsb: P * p.accBits - 1,
     lit: {
-      nLast: ul(p.nBits, p.N - 1),
-      tLast: ul(Math.max(p.tRowBits, 1), p.T - 1),
-      t0: ul(Math.max(p.tRowBits, 1), 0),
-      t1: ul(Math.max(p.tRowBits, 1), 1),
-      n0: ul(p.nBits, 0),
-      n1: ul(p.nBits, 1),
-      tile0: ul(p.tileBits, 0),
-      tile1: ul(p.tileBits, 1),
-      tileLast: ul(p.tileBits, p.tilesD - 1),
-      attTLast: ul(p.attn.tBits, p.T - 1),
-      attT0: ul(p.attn.tBits, 0),
-      attT1: ul(p.attn.tBits, 1),
-      fanin: ul(e.faninBits, p.D),
-      tiles: ul(e.tilesBits, p.tilesD),
-      wOff: [0, 1, 2, 3].map((l) => ul(p.wAddrBits, l * p.wLayerStride)),
-      bOff: [0, 1, 2, 3].map((l) => ul(p.bAddrBits, l * p.bLayerStride)),
-      laneAll: `{${P}{1'b1}}`,
-      laneLast: `${P}'h${((1n << BigInt(lastW)) - 1n).toString(16)}`,
-      residMax: vlit(p.residBits, maxS(p.residBits)),
-      residMin: vlit(p.residBits, minS(p.residBits)),
-      sumMax: vlit(sumBits, maxS(p.residBits)),
-      sumMin: vlit(sumBits, minS(p.residBits)),
+      nLast: ulit(g.nBits, p.N - 1),
+      t0: ulit(tW, 0),
+      t1: ulit(tW, 1),
+      n0: ulit(g.nBits, 0),
+      n1: ulit(g.nBits, 1),
+      tile0: ulit(p.tileBits, 0),
+      tile1: ulit(p.tileBits, 1),
+      tileLast: ulit(p.tileBits, g.tilesD - 1),
+      attTLast: ulit(g.tBits, p.T - 1),
+      attT0: ulit(g.tBits, 0),
+      attT1: ulit(g.tBits, 1),
+      fanin: ulit(e.faninBits, p.D),
+      tiles: ulit(e.tilesBits, g.tilesD),
+      wOff: [0, 1, 2, 3].map((l) => ulit(e.wAddrBits, l * p.wLayerStride)),
+      bOff: [0, 1, 2, 3].map((l) => ulit(e.bAddrBits, l * p.bLayerStride)),
+      laneAll: ones(P),
+      laneLast: lowMask(P, p.lastTileWidth),
+      residMax: slit(p.residBits, maxS(p.residBits)),
+      residMin: slit(p.residBits, minS(p.residBits)),
+      sumMax: slit(sumBits, maxS(p.residBits)),
+      sumMin: slit(sumBits, minS(p.residBits)),
     },
-    partialLast: lastW !== P,
+    partialLast: p.lastTileWidth !== P,
     aRow: rowOf("a_t", "a_n"),
     sRow: rowOf("s_t", "s_n"),
-    aLast: `(a_n == ${ul(p.nBits, p.N - 1)}) && (a_j == ${ul(p.tileBits, p.tilesD - 1)})${hasT ? ` && (a_t == ${ul(p.tRowBits, p.T - 1)})` : ""}`,
-    sLast: `(s_n == ${ul(p.nBits, p.N - 1)})${hasT ? ` && (s_t == ${ul(p.tRowBits, p.T - 1)})` : ""}`,
-    aFirst: hasT ? `(a_t == ${ul(p.tRowBits, 0)})` : "1'b1",
-    qFirst: hasT ? `(le_out_tag[${p.rowBits - 1}:${p.nBits}] == ${ul(p.tRowBits, 0)})` : "1'b1",
+    aLast: `(a_n == ${ulit(g.nBits, p.N - 1)}) && (a_j == ${ulit(p.tileBits, g.tilesD - 1)})${hasT ? ` && (a_t == ${ulit(g.tAddrBits, p.T - 1)})` : ""}`,
+    sLast: `(s_n == ${ulit(g.nBits, p.N - 1)})${hasT ? ` && (s_t == ${ulit(g.tAddrBits, p.T - 1)})` : ""}`,
+    aFirst: hasT ? `(a_t == ${ulit(g.tAddrBits, 0)})` : "1'b1",
+    qFirst: hasT ? `(le_out_tag[${g.rowAddrBits - 1}:${g.nBits}] == ${ulit(g.tAddrBits, 0)})` : "1'b1",
     aUaddr: uAddr(rowOf("a_t", "a_n"), "a_j"),
     oUaddr: uAddr("le_out_tag", "le_out_tile"),
     aLifAddr: lifAddr("a_n1", "a_j1"),
-    qLifAddr: lifAddr(`le_out_tag[${p.nBits - 1}:0]`, "le_out_tile"),
-    wblk: `${zext("cfg_block", p.blockBits, p.wAddrBits)} * ${kl(p.wAddrBits, p.wBlockStride)}`,
-    bblk: `${zext("cfg_block", p.blockBits, p.bAddrBits)} * ${kl(p.bAddrBits, p.bBlockStride)}`,
+    qLifAddr: lifAddr(`le_out_tag[${g.nBits - 1}:0]`, "le_out_tile"),
+    wblk: `${zext("cfg_block", p.blockBits, e.wAddrBits)} * ${kl(e.wAddrBits, p.wBlockStride)}`,
+    bblk: `${zext("cfg_block", p.blockBits, e.bAddrBits)} * ${kl(e.bAddrBits, p.bBlockStride)}`,
     tiles,
     sextU: sext("uu", p.residBits, sumBits),
     sextLo: sext("lo", p.accBits, sumBits),
-    syn,
-    synInc: `${zext(syn.root.expr, syn.root.bits, 64)} * 64'd${p.D}`,
-    spk,
+    syn: wires(syn),
+    synInc: `${zext(syn.root.expr, syn.root.bits, 64)} * ${ulit(64, p.D)}`,
+    spk: wires(spk),
     spkInc: zext(spk.root.expr, spk.root.bits, 64),
-    ospk,
+    ospk: wires(ospk),
     ospkInc: zext(ospk.root.expr, ospk.root.bits, 64),
   };
 }
@@ -401,13 +348,6 @@ export function renderAttnHalf(r: Resolved, p: AttnHalfParams): GeneratedFile[] 
 // ---------------------------------------------------------------------------------------------
 // Memory images
 
-function packLanes(values: number[], width: number): bigint {
-  let acc = 0n;
-  const mask = (1n << BigInt(width)) - 1n;
-  for (let i = values.length - 1; i >= 0; i--) acc = (acc << BigInt(width)) | (BigInt(values[i]) & mask);
-  return acc;
-}
-
 /**
  * Contents of the weight and bias memories (module name -> words, index = address) for a model:
  * wa word ((b*4 + l)*tilesD + j)*D + c, lane i = weight_l[j*P+i][c]; ba word (b*4 + l)*tilesD + j,
@@ -415,16 +355,16 @@ function packLanes(values: number[], width: number): bigint {
  */
 export function attnHalfImage(r: Resolved, p: AttnHalfParams, model: Model): Map<string, bigint[]> {
   if (model.blocks.length !== p.L) throw new Error(`attnHalfImage: model has ${model.blocks.length} blocks, config says ${p.L}`);
-  const P = p.lanes;
+  const { lanes: P, tilesD } = p.geo;
   const wa: bigint[] = new Array(p.wDepth).fill(0n);
   const ba: bigint[] = new Array(p.bDepth).fill(0n);
   model.blocks.forEach((bw, b) => {
     ATTN_LAYERS.forEach((name, l) => {
       const lw = bw[name];
-      for (let j = 0; j < p.tilesD; j++) {
+      for (let j = 0; j < tilesD; j++) {
         const ch = [...Array(P).keys()].map((i) => j * P + i);
-        ba[(b * 4 + l) * p.tilesD + j] = packLanes(ch.map((o) => (o < p.D ? lw.bias[o] : 0)), r.biasBits);
-        for (let c = 0; c < p.D; c++) wa[((b * 4 + l) * p.tilesD + j) * p.D + c] = packLanes(ch.map((o) => (o < p.D ? lw.weight[o][c] : 0)), r.weightBits);
+        ba[(b * 4 + l) * tilesD + j] = packLanes(ch.map((o) => (o < p.D ? lw.bias[o] : 0)), r.biasBits);
+        for (let c = 0; c < p.D; c++) wa[((b * 4 + l) * tilesD + j) * p.D + c] = packLanes(ch.map((o) => (o < p.D ? lw.weight[o][c] : 0)), r.weightBits);
       }
     });
   });
@@ -441,13 +381,13 @@ export function attnHalfImage(r: Resolved, p: AttnHalfParams, model: Model): Map
  * U[t][n][j*P+i]; words of rows n >= N and lanes beyond D take `fill(address, lane)` (default 0).
  */
 export function attnHalfUmemImage(p: AttnHalfParams, U: number[][][], fill: (addr: number, lane: number) => number = () => 0): bigint[] {
-  const P = p.lanes;
+  const { lanes: P, nBits, rows, tilesD } = p.geo;
   const out: bigint[] = [];
-  for (let row = 0; row < p.rows; row++) {
-    const t = row >> p.nBits;
-    const n = row & ((1 << p.nBits) - 1);
-    for (let j = 0; j < p.tilesD; j++) {
-      const addr = row * p.tilesD + j;
+  for (let row = 0; row < rows; row++) {
+    const t = row >> nBits;
+    const n = row & ((1 << nBits) - 1);
+    for (let j = 0; j < tilesD; j++) {
+      const addr = row * tilesD + j;
       const lanes = [...Array(P).keys()].map((i) => (n < p.N && t < p.T && j * P + i < p.D ? U[t][n][j * P + i] : fill(addr, i)));
       out.push(packLanes(lanes, p.residBits));
     }
@@ -457,24 +397,29 @@ export function attnHalfUmemImage(p: AttnHalfParams, U: number[][][], fill: (add
 
 /** Read back a umem image into U ([T][N][D]), the inverse of attnHalfUmemImage on real lanes. */
 export function attnHalfUmemDecode(p: AttnHalfParams, words: bigint[]): number[][][] {
-  const P = p.lanes;
-  const w = BigInt(p.residBits);
-  const mask = (1n << w) - 1n;
+  const { lanes: P, nBits, tilesD } = p.geo;
   const U: number[][][] = [];
   for (let t = 0; t < p.T; t++) {
     const Ut: number[][] = [];
     for (let n = 0; n < p.N; n++) {
-      const row = (t << p.nBits) | n;
+      const row = (t << nBits) | n;
       const u: number[] = [];
-      for (let c = 0; c < p.D; c++) {
-        const j = Math.floor(c / P);
-        let v = (words[row * p.tilesD + j] >> (BigInt(c % P) * w)) & mask;
-        if (v >> (w - 1n)) v -= 1n << w;
-        u.push(Number(v));
-      }
+      for (let j = 0; j < tilesD; j++) u.push(...unpackLanes(words[row * tilesD + j], p.residBits, Math.min(P, p.D - j * P)));
       Ut.push(u);
     }
     U.push(Ut);
   }
   return U;
 }
+
+/** The block (generator/blocks/block.ts); the top lists it in TOP_BLOCKS. */
+export const attnHalfBlock: Block<AttnHalfParams, void, { s0Rows: number[]; oRows: number[] }, AttnHalfCycles> = {
+  name: "attnHalf",
+  golden: "generator/model/golden.ts",
+  testedBy: ["generator/blocks/attnHalf/attnHalf.test.ts"],
+  params: (r) => attnHalfParams(r),
+  render: renderAttnHalf,
+  memories: (p) => p.memories,
+  images: attnHalfImage,
+  cycles: (p, w) => attnHalfCycles(p, w.s0Rows, w.oRows),
+};

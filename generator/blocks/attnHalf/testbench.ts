@@ -8,12 +8,13 @@ import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Resolved } from "../../config/resolve.ts";
-import { renderFile, type GeneratedFile } from "../../render/render.ts";
+import { renderFile } from "../../render/render.ts";
 import { maxS, minS } from "../../util/bits.ts";
 import { Prng } from "../../util/prng.ts";
 import { runGolden, type Model } from "../../model/golden.ts";
 import { renderRam1r1w, type LogicalMemory } from "../memory/ram1r1w.ts";
 import { attnHalfCycleBound, attnHalfCycles, attnHalfImage, attnHalfParams, attnHalfPorts, attnHalfUmemImage, renderAttnHalf, ATTN_LAYERS, type AttnHalfCycles, type AttnHalfParams } from "./attnHalf.ts";
+import type { GeneratedFile } from "../../core/files.ts";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -48,7 +49,7 @@ export function renderAttnHalfTb(tbModule: string, shapes: AttnHalfTbShape[]): G
     for (const m of mems) files.push(renderRam1r1w(r, m, "sim"));
     const tbsModule = `${r.name}_attnHalf_tbs`;
     const bound = attnHalfCycleBound(p);
-    worstNs = Math.max(worstNs, 10 * sh.runs * (bound + 200 + p.rows * 8));
+    worstNs = Math.max(worstNs, 10 * sh.runs * (bound + 200 + p.geo.rows * 8));
     const ports = attnHalfPorts(p);
     const ctx = {
       tbsModule,
@@ -57,11 +58,11 @@ export function renderAttnHalfTb(tbModule: string, shapes: AttnHalfTbShape[]): G
       runs: sh.runs,
       cycleLimit: bound + 100,
       blkMsb: p.blockBits - 1,
-      rowsLast: p.rows - 1,
+      rowsLast: p.geo.rows - 1,
       uLast: p.umem.depth - 1,
       DMsb: p.D - 1,
-      uWordMsb: p.uWordBits - 1,
-      uWordBits: p.uWordBits,
+      uWordMsb: p.umem.width - 1,
+      uWordBits: p.umem.width,
       wires: ports.filter((q) => !["clk", "rst", "start", "cfg_block"].includes(q.name)).map((q) => ({ name: q.name, range: q.width > 1 ? `[${q.width - 1}:0] ` : "" })),
       conns: ports.map((q, i) => ({ name: q.name, sep: i === ports.length - 1 ? "" : "," })),
       mems: p.memories.map((m) => ({
@@ -155,13 +156,13 @@ export function writeAttnHalfCase(dir: string, c: AttnHalfCase, seed: number): A
       if (!junk.has(k)) junk.set(k, rng.int(minS(p.residBits), maxS(p.residBits)));
       return junk.get(k)!;
     };
-    write(`r${b}.u`, attnHalfUmemImage(p, U, fill), p.uWordBits);
-    write(`r${b}.uexp`, attnHalfUmemImage(p, U1, fill), p.uWordBits);
+    write(`r${b}.u`, attnHalfUmemImage(p, U, fill), p.umem.width);
+    write(`r${b}.uexp`, attnHalfUmemImage(p, U1, fill), p.umem.width);
     // spike buffers: junk everywhere initially; expected = the stage's rows, junk in the holes
     const bufImage = (S: T3 | null, init: bigint[]) =>
       init.map((w, row) => {
-        const t = row >> p.nBits;
-        const n = row & ((1 << p.nBits) - 1);
+        const t = row >> p.geo.nBits;
+        const n = row & ((1 << p.geo.nBits) - 1);
         return S && n < p.N && t < p.T ? rowWord(S[t][n]) : w;
       });
     for (const [buf, exps] of [
@@ -170,7 +171,7 @@ export function writeAttnHalfCase(dir: string, c: AttnHalfCase, seed: number): A
       ["k", [["k", K]]],
       ["v", [["v", V]]],
     ] as [string, [string, T3][]][]) {
-      const init = [...Array(p.rows)].map(() => randBig(rng, D));
+      const init = [...Array(p.geo.rows)].map(() => randBig(rng, D));
       write(`r${b}.${buf}init`, init, D);
       for (const [name, S] of exps) write(`r${b}.${name}exp`, bufImage(S, init), D);
     }

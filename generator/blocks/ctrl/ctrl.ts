@@ -15,8 +15,11 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Resolved } from "../../config/resolve.ts";
 import type { LogicalMemory } from "../memory/ram1r1w.ts";
-import { renderVerilog, type GeneratedFile } from "../../render/render.ts";
+import { renderVerilog } from "../../render/render.ts";
+import { ulit } from "../../render/verilog.ts";
+import type { Block } from "../block.ts";
 import { clog2, idxBits } from "../../util/bits.ts";
+import type { GeneratedFile } from "../../core/files.ts";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -37,6 +40,30 @@ export const REG = {
   PHASE_BASE: 0x100, // 32-bit cycles of (block b, phase p) at PHASE_BASE + b*phases + p
 } as const;
 
+/** Width of the host field index (addr[23:0]) and of the region (addr[31:24]): docs/HOST.md. */
+export const HOST_INDEX_BITS = 24;
+export const HOST_REGION_BITS = 8;
+
+/** The 64-bit counters of region 0 (low word at REG[name], high word at REG[name] + 1) and the ctrl signal each reads. */
+export const COUNTER_REGS: readonly { reg: keyof typeof REG; sig: string }[] = [
+  { reg: "CYCLES", sig: "cycles" },
+  { reg: "SYN", sig: "syn" },
+  { reg: "SPIKES", sig: "spk" },
+  { reg: "SPIKES_O", sig: "spk_o" },
+  { reg: "SPIKES_S1", sig: "spk_s1" },
+  { reg: "SPIKES_H", sig: "spk_h" },
+  { reg: "ROUTED", sig: "routed" },
+  { reg: "SYN_ATTN", sig: "syn_a" },
+  { reg: "SYN_MOE", sig: "syn_m" },
+];
+
+/** How a memory is seen through the host port: ceil(width/32) 32-bit fields, index (word << fieldBits) | field. */
+export function hostFields(mem: Pick<LogicalMemory, "width" | "addrBits">): { fields: number; fieldBits: number; indexBits: number } {
+  const fields = Math.ceil(mem.width / 32);
+  const fieldBits = clog2(fields);
+  return { fields, fieldBits, indexBits: mem.addrBits + fieldBits };
+}
+
 export interface HostMemory {
   mem: LogicalMemory;
   /** net-name prefix of the write port driven by ctrl */
@@ -53,23 +80,29 @@ export interface CtrlParams {
   idLow: number;
   umem: HostMemory;
   hostMems: HostMemory[];
-  attnPhases: string[];
-  moePhases: string[];
+  attnPhases: readonly string[];
+  moePhases: readonly string[];
   /** counters per block: attnPhases + moePhases */
   phases: number;
   phaseBits: number;
   counterIdxBits: number;
 }
 
+/** A memory on the host port (its capacity against HOST_INDEX_BITS is checked at validation: generator/config/validate.ts). */
 export function hostMemory(mem: LogicalMemory, prefix: string, region: number): HostMemory {
-  const fields = Math.ceil(mem.width / 32);
-  const fieldBits = clog2(fields);
-  if (mem.addrBits + fieldBits > 24) throw new Error(`memory ${mem.module} is too large for the 24-bit host field index`);
+  const { fields, fieldBits } = hostFields(mem);
   return { mem, prefix, region, fields, fieldBits };
 }
 
-export function ctrlParams(r: Resolved, umem: LogicalMemory, hostMems: { mem: LogicalMemory; prefix: string }[], attnPhases: string[], moePhases: string[]): CtrlParams {
-  if (hostMems.length + 2 > 256) throw new Error("too many host memories for the 8-bit region field");
+/** Options of ctrlParams: the shared umem, the host-written memories (net prefix of their write port) and the phase names of the two halves. */
+export interface CtrlOptions {
+  umem: LogicalMemory;
+  hostMems: { mem: LogicalMemory; prefix: string }[];
+  attnPhases: readonly string[];
+  moePhases: readonly string[];
+}
+
+export function ctrlParams(r: Resolved, umem: LogicalMemory, hostMems: { mem: LogicalMemory; prefix: string }[], attnPhases: readonly string[], moePhases: readonly string[]): CtrlParams {
   const phases = attnPhases.length + moePhases.length;
   return {
     module: `${r.name}_ctrl`,
@@ -94,16 +127,12 @@ function memCtx(h: HostMemory) {
     width: h.mem.width,
     widthMsb: h.mem.width - 1,
     addrMsb: h.mem.addrBits - 1,
-    addrBits: h.mem.addrBits,
-    fields: h.fields,
     fieldBits: h.fieldBits,
     fieldMsb: Math.max(h.fieldBits, 1) - 1,
     hasFields: h.fieldBits > 0,
     padBits: h.fields * 32 - h.mem.width,
     padMsb: h.fields * 32 - 1,
     idxHi: h.fieldBits + h.mem.addrBits - 1,
-    unusedIdxLo: h.fieldBits + h.mem.addrBits,
-    hasUnusedIdx: h.fieldBits + h.mem.addrBits < 24,
     fieldList: Array.from({ length: h.fields }, (_, f) => {
       const w = Math.min(32, h.mem.width - 32 * f);
       return { f, lo: 32 * f, w, msb: 32 * f + w - 1, wMsb: w - 1 };
@@ -115,24 +144,33 @@ export function ctrlContext(p: CtrlParams) {
   // host write data bits that no memory field uses (every memory narrower than 32 bits); bit 0
   // always has a use (CTRL start)
   const dataBitsUsed = Math.max(1, ...[p.umem, ...p.hostMems].map((h) => Math.min(32, h.mem.width)));
+  const { width, widthMsb, addrMsb, fieldBits, fieldMsb, hasFields, padBits, padMsb, idxHi, fieldList, module } = memCtx(p.umem);
   return {
-    ...p,
+    module: p.module,
+    idLow: p.idLow,
     hasUnusedData: dataBitsUsed < 32,
-    unusedDataLo: dataBitsUsed,
+    ...(dataBitsUsed < 32 ? { unusedDataLo: dataBitsUsed } : {}),
+    blockBits: p.blockBits,
     blockMsb: p.blockBits - 1,
     lastBlock: p.L - 1,
-    umem: memCtx(p.umem),
-    hostMems: p.hostMems.map(memCtx),
-    nAttnPhases: p.attnPhases.length,
-    nMoePhases: p.moePhases.length,
-    counters: p.L * p.phases,
+    umem: { module, width, widthMsb, addrMsb, fieldBits, fieldMsb, hasFields, padBits, padMsb, idxHi, fieldList },
+    hostMems: p.hostMems.map((h) => {
+      const { prefix, module, region, widthMsb, addrMsb, fieldBits, fieldMsb, hasFields, idxHi, fieldList } = memCtx(h);
+      return { prefix, module, region, widthMsb, addrMsb, fieldBits, fieldMsb, hasFields, idxHi, fieldList };
+    }),
     countersLast: p.L * p.phases - 1,
+    counterIdxBits: p.counterIdxBits,
     counterIdxMsb: p.counterIdxBits - 1,
+    phaseBits: p.phaseBits,
     phaseMsb: p.phaseBits - 1,
-    phasesConst: p.phases,
-    attnPhaseList: p.attnPhases.map((name, i) => ({ name, code: i + 1, idx: i })),
-    moePhaseList: p.moePhases.map((name, i) => ({ name, code: i + 1, idx: p.attnPhases.length + i })),
-    reg: REG,
+    phases: p.phases,
+    attnPhaseList: p.attnPhases.map((_, i) => ({ code: i + 1, idx: i })),
+    moePhaseList: p.moePhases.map((_, i) => ({ code: i + 1, idx: p.attnPhases.length + i })),
+    regCtrl: ulit(HOST_INDEX_BITS, REG.CTRL),
+    regStatus: ulit(8, REG.STATUS),
+    regId: ulit(8, REG.ID),
+    regPhaseBase: ulit(HOST_INDEX_BITS, REG.PHASE_BASE),
+    counterRegs: COUNTER_REGS.map((c) => ({ lo: ulit(8, REG[c.reg]), hi: ulit(8, REG[c.reg] + 1), sig: c.sig })),
     phaseEnd: REG.PHASE_BASE + p.L * p.phases,
     counterPad: p.counterIdxBits - p.phaseBits,
   };
@@ -141,3 +179,17 @@ export function ctrlContext(p: CtrlParams) {
 export function renderCtrl(r: Resolved, p: CtrlParams): GeneratedFile[] {
   return [renderVerilog(r, path.join(here, "ctrl.v.hbs"), `${p.module}.v`, "controller: host interface, sequencer, umem mux, counters", ctrlContext(p))];
 }
+
+/**
+ * The block (generator/blocks/block.ts), simulated by the end-to-end tests through the host
+ * port.  It reaches umem through its u_* pins (the top instantiates umem) and drives the write
+ * port of every host-written memory.
+ */
+export const ctrlBlock: Block<CtrlParams, CtrlOptions> = {
+  name: "ctrl",
+  golden: null,
+  testedBy: ["test/e2e.test.ts", "generator/package/package.test.ts"],
+  params: (r, o) => ctrlParams(r, o.umem, o.hostMems, o.attnPhases, o.moePhases),
+  render: renderCtrl,
+  memories: (p) => [{ mem: p.umem.mem, prefix: "u", access: "rw", hostWritable: false, role: "residual stream U (shared with the halves through ctrl's multiplexer)" }],
+};

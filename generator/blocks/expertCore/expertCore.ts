@@ -8,19 +8,23 @@
  */
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import type { Resolved } from "../../config/resolve.ts";
-import { renderVerilog, resizeU, zext, type GeneratedFile } from "../../render/render.ts";
+import type { Geometry, Resolved } from "../../config/resolve.ts";
+import { renderVerilog } from "../../render/render.ts";
+import { lowMask, ones, oneHotIndexMasks, resizeU, ulit, zext } from "../../render/verilog.ts";
+import { tilesOf } from "../../util/lanes.ts";
+import type { Block } from "../block.ts";
 import { adderTree, busBits } from "../../util/adderTree.ts";
 import { idxBits, unsignedBitsFor } from "../../util/bits.ts";
 import { lifArrayParams, renderLifArray, type LifArrayParams } from "../lifArray/lifArray.ts";
 import { linearCycles, linearEngineParams, renderLinearEngine, type LinearEngineParams } from "../linearEngine/linearEngine.ts";
+import type { GeneratedFile } from "../../core/files.ts";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
 // ---------------------------------------------------------------------------------------------
-// Geometry shared by moeHalf and expertCore
+// The MoE layout shared by moeHalf and expertCore (the row and tile geometry itself is r.geo)
 
-export interface MoeGeometry {
+export interface MoeLayout {
   T: number;
   N: number;
   D: number;
@@ -28,24 +32,10 @@ export interface MoeGeometry {
   E: number;
   k: number;
   L: number;
-  /** P: linear lanes (expert engines, LIF_m, LIF_h, words of umem/mmem) */
-  P: number;
-  /** G: token group of the linear engines */
-  G: number;
   /** C: physical expert cores */
   C: number;
   /** S: expert slots per core = ceil(E / C); core c runs expert s*C + c in slot s */
   S: number;
-  tBits: number;
-  nBits: number;
-  /** row address {t, n}: tBits + nBits */
-  rowBits: number;
-  /** depth of a row buffer: T << nBits */
-  rows: number;
-  /** address width of a row buffer: idxBits(rows) (= rowBits unless T = 1) */
-  rowMemBits: number;
-  tilesD: number;
-  tilesF: number;
   /** weight words of one expert (fc1 then fc2) in a core's wx memory: tilesF*D + tilesD*F */
   perExpW: number;
   /** bias words of one expert in bx: tilesF + tilesD */
@@ -58,76 +48,16 @@ export interface MoeGeometry {
   slotBits: number;
 }
 
-export function moeGeometry(r: Resolved): MoeGeometry {
+export function moeLayout(r: Resolved): MoeLayout {
   const { T, N, D, F, E, k, L } = r;
-  const P = r.hw.linearLanes;
-  const G = r.hw.tokenGroup;
+  const { tilesD, tilesF } = r.geo;
   const C = r.hw.expertCores;
-  if (!Number.isInteger(C) || C < 1 || C > E) throw new Error(`moe: expertCores = ${C}; use 1..${E} (model.experts)`);
   const S = Math.ceil(E / C);
-  const tBits = idxBits(T);
-  const nBits = idxBits(N);
-  const rows = T * 2 ** nBits;
-  const tilesD = Math.ceil(D / P);
-  const tilesF = Math.ceil(F / P);
   const perExpW = tilesF * D + tilesD * F;
   const perExpB = tilesF + tilesD;
   const wxDepth = L * S * perExpW;
   const bxDepth = L * S * perExpB;
-  return {
-    T,
-    N,
-    D,
-    F,
-    E,
-    k,
-    L,
-    P,
-    G,
-    C,
-    S,
-    tBits,
-    nBits,
-    rowBits: tBits + nBits,
-    rows,
-    rowMemBits: idxBits(rows),
-    tilesD,
-    tilesF,
-    perExpW,
-    perExpB,
-    wxDepth,
-    bxDepth,
-    wxAddrBits: idxBits(wxDepth),
-    bxAddrBits: idxBits(bxDepth),
-    slotBits: idxBits(S),
-  };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Small formatting helpers (TS decides every width; these only print)
-
-/** Unsigned literal `bits'dv`, checked to fit. */
-export function ulit(bits: number, v: number): string {
-  if (!Number.isSafeInteger(v) || v < 0 || v >= 2 ** bits) throw new Error(`constant ${v} does not fit ${bits} bits`);
-  return `${bits}'d${v}`;
-}
-
-/** OR-masks that turn a one-hot vector of `n` bits into its binary index (`bits` wide). */
-export function oneHotIndexMasks(n: number, bits: number): { b: number; mask: string; zero: boolean }[] {
-  return [...Array(bits).keys()].map((b) => {
-    let m = 0n;
-    for (let i = 0; i < n; i++) if ((i >> b) & 1) m |= 1n << BigInt(i);
-    return { b, mask: `${n}'h${m.toString(16)}`, zero: m === 0n };
-  });
-}
-
-/** The tiles of a vector of `width` channels cut into words of `lanes`: lsb and real width of each. */
-export function tilesOf(width: number, lanes: number): { j: number; lsb: number; w: number; wMsb: number }[] {
-  const n = Math.ceil(width / lanes);
-  return [...Array(n).keys()].map((j) => {
-    const w = Math.min(lanes, width - j * lanes);
-    return { j, lsb: j * lanes, w, wMsb: w - 1 };
-  });
+  return { T, N, D, F, E, k, L, C, S, perExpW, perExpB, wxDepth, bxDepth, wxAddrBits: idxBits(wxDepth), bxAddrBits: idxBits(bxDepth), slotBits: idxBits(S) };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -147,7 +77,7 @@ export function feederParams(module: string, dataBits: number, tagBits: number):
 
 export function renderFeeder(r: Resolved, p: FeederParams): GeneratedFile {
   return renderVerilog(r, path.join(here, "feeder.v.hbs"), `${p.module}.v`, "row feeder (2-entry prefetch FIFO)", {
-    ...p,
+    module: p.module,
     dataMsb: p.dataBits - 1,
     tagMsb: p.tagBits - 1,
   });
@@ -158,7 +88,9 @@ export function renderFeeder(r: Resolved, p: FeederParams): GeneratedFile {
 
 export interface ExpertCoreParams {
   module: string;
-  geo: MoeGeometry;
+  /** the row and tile geometry (r.geo): row tags {t, n} of geo.tnBits bits, row buffers geo.rows deep, P = geo.lanes */
+  geo: Geometry;
+  moe: MoeLayout;
   /** the core's linear engine (fan-in max(D, F), P lanes, tag = row address) */
   engine: LinearEngineParams;
   /** LIF_h of the core's S expert slots: P lanes, trackValid, depth S*N*tilesF */
@@ -166,6 +98,8 @@ export interface ExpertCoreParams {
   feeder: FeederParams;
   /** width of the core's spk_h output (real hidden spikes per cycle, 0..P) */
   spkBits: number;
+  /** channels of the last hidden tile: F - (tilesF - 1) * P */
+  lastFTileWidth: number;
   /** LIF_h state word of (slot s, token n, tile j): s*N*tilesF + n*tilesF + j */
   lifSlotStep: number;
   /** hbuf: rows x F bits */
@@ -174,14 +108,16 @@ export interface ExpertCoreParams {
 }
 
 export function expertCoreParams(r: Resolved): ExpertCoreParams {
-  const geo = moeGeometry(r);
-  const { D, F, P, G, S, N, tilesD, tilesF, rowBits } = geo;
+  const geo = r.geo;
+  const moe = moeLayout(r);
+  const { D, F, S, N } = moe;
+  const { lanes: P, group: G, tilesD, tilesF, tnBits } = geo;
   const engine = linearEngineParams(r, "expert", {
     inMax: Math.max(D, F),
     tilesMax: Math.max(tilesD, tilesF),
-    tagBits: rowBits,
-    wDepth: geo.wxDepth,
-    bDepth: geo.bxDepth,
+    tagBits: tnBits,
+    wDepth: moe.wxDepth,
+    bDepth: moe.bxDepth,
     lanes: P,
     group: G,
   });
@@ -189,10 +125,12 @@ export function expertCoreParams(r: Resolved): ExpertCoreParams {
   return {
     module: `${r.name}_expertCore`,
     geo,
+    moe,
     engine,
     lif,
-    feeder: feederParams(`${r.name}_expertCore_feeder`, engine.inMax, rowBits),
+    feeder: feederParams(`${r.name}_expertCore_feeder`, engine.inMax, tnBits),
     spkBits: unsignedBitsFor(P),
+    lastFTileWidth: F - (tilesF - 1) * P,
     lifSlotStep: N * tilesF,
     hbufDepth: geo.rows,
     hbufWidth: F,
@@ -201,77 +139,78 @@ export function expertCoreParams(r: Resolved): ExpertCoreParams {
 
 export function expertCoreContext(r: Resolved, p: ExpertCoreParams) {
   const g = p.geo;
+  const m = p.moe;
   const e = p.engine;
   const l = p.lif;
   const lhAW = l.addrBits;
   const inMax = e.inMax;
-  const spk = adderTree(busBits("hreal", g.P), "hpc");
-  const ftiles = tilesOf(g.F, g.P);
-  const lastF = ftiles[ftiles.length - 1];
-  let lastMask = 0n;
-  for (let i = 0; i < lastF.w; i++) lastMask |= 1n << BigInt(i);
+  const spk = adderTree(busBits("hreal", g.lanes), "hpc");
+  const ftiles = tilesOf(m.F, g.lanes);
   return {
     module: p.module,
     engineModule: e.module,
     lifModule: l.module,
     feederModule: p.feeder.module,
-    ...g,
-    rowMsb: g.rowBits - 1,
+    D: m.D,
+    F: m.F,
+    C: m.C,
+    S: m.S,
+    P: g.lanes,
+    G: g.group,
+    rows: g.rows,
+    tilesF: g.tilesF,
+    slotBits: m.slotBits,
+    rowMsb: g.tnBits - 1,
     rowsMsb: g.rows - 1,
-    rmMsb: g.rowMemBits - 1,
-    nMsb: g.nBits - 1,
-    slotMsb: g.slotBits - 1,
-    slotLast: ulit(g.slotBits, g.S - 1),
-    slotOne: `${g.slotBits}'d1`,
-    wAW: g.wxAddrBits,
-    wAMsb: g.wxAddrBits - 1,
-    bAMsb: g.bxAddrBits - 1,
+    rmMsb: g.rowAddrBits - 1,
+    slotMsb: m.slotBits - 1,
+    slotLast: ulit(m.slotBits, m.S - 1),
+    slotOne: ulit(m.slotBits, 1),
+    wAMsb: m.wxAddrBits - 1,
+    bAMsb: m.bxAddrBits - 1,
     wWordMsb: e.wWordBits - 1,
     bWordMsb: e.bWordBits - 1,
-    yMsb: g.P * r.accBits - 1,
+    yMsb: g.lanes * r.accBits - 1,
     tileIdxMsb: e.tileIdxBits - 1,
-    faninMsb: e.faninBits - 1,
-    tilesMsb: e.tilesBits - 1,
     inMax,
     inMsb: inMax - 1,
-    dMsb: g.D - 1,
-    fMsb: g.F - 1,
-    pMsb: g.P - 1,
+    dMsb: m.D - 1,
+    fMsb: m.F - 1,
+    pMsb: g.lanes - 1,
     spkMsb: p.spkBits - 1,
     lhAMsb: lhAW - 1,
     lhWMsb: l.lanes * l.wBits - 1,
     // configuration constants of the two passes
-    fc1Fanin: ulit(e.faninBits, g.D),
+    fc1Fanin: ulit(e.faninBits, m.D),
     fc1Tiles: ulit(e.tilesBits, g.tilesF),
-    fc2Fanin: ulit(e.faninBits, g.F),
+    fc2Fanin: ulit(e.faninBits, m.F),
     fc2Tiles: ulit(e.tilesBits, g.tilesD),
-    fc2WOff: ulit(g.wxAddrBits, g.tilesF * g.D),
-    fc2BOff: ulit(g.bxAddrBits, g.tilesF),
+    fc2WOff: ulit(m.wxAddrBits, g.tilesF * m.D),
+    fc2BOff: ulit(m.bxAddrBits, g.tilesF),
     // slot steps (never used with one slot: printed as 0 then, so every literal fits its width)
-    perExpW: ulit(g.wxAddrBits, g.S > 1 ? g.perExpW : 0),
-    perExpB: ulit(g.bxAddrBits, g.S > 1 ? g.perExpB : 0),
+    perExpW: ulit(m.wxAddrBits, m.S > 1 ? m.perExpW : 0),
+    perExpB: ulit(m.bxAddrBits, m.S > 1 ? m.perExpB : 0),
     lifSlotStepN: p.lifSlotStep,
-    lifSlotStep: ulit(lhAW, g.S > 1 ? p.lifSlotStep : 0),
+    lifSlotStep: ulit(lhAW, m.S > 1 ? p.lifSlotStep : 0),
     // n * tilesF in lhAW-bit (modular) arithmetic; with N = 1 (n always 0) tilesF may exceed the width
     lifTileMul: ulit(lhAW, g.tilesF % 2 ** lhAW),
-    zeroLh: `${lhAW}'d0`,
-    oneRows: `${g.rows}'d1`,
-    zeroRows: `${g.rows}'d0`,
-    // row address -> row-buffer address, n -> LIF_h address, tile -> LIF_h address
-    srcRowMem: resizeU("src_row", g.rowBits, g.rowMemBits),
-    eTagMem: resizeU("e_tag", g.rowBits, g.rowMemBits),
+    zeroLh: ulit(lhAW, 0),
+    oneRows: ulit(g.rows, 1),
+    // row tag -> row-buffer address, n -> LIF_h address, tile -> LIF_h address
+    srcRowMem: resizeU("src_row", g.tnBits, g.rowAddrBits),
+    eTagMem: resizeU("e_tag", g.tnBits, g.rowAddrBits),
     tagN: resizeU(`e_tag[${g.nBits - 1}:0]`, g.nBits, lhAW),
     tileLh: resizeU("e_tile", e.tileIdxBits, lhAW),
-    sDataIn: resizeU("s_rdata", g.D, inMax),
-    hDataIn: resizeU("hb_rdata", g.F, inMax),
-    rowIdx: oneHotIndexMasks(g.rows, g.rowBits),
-    ftiles: ftiles.map((t) => ({ ...t, tileLit: `${e.tileIdxBits}'d${t.j}` })),
-    lastFTile: `${e.tileIdxBits}'d${lastF.j}`,
-    lastFMask: `${g.P}'h${lastMask.toString(16)}`,
-    fullMask: `{${g.P}{1'b1}}`,
-    spkNodes: spk.nodes,
+    sDataIn: resizeU("s_rdata", m.D, inMax),
+    hDataIn: resizeU("hb_rdata", m.F, inMax),
+    rowIdx: oneHotIndexMasks(g.rows, g.tnBits),
+    ftiles: ftiles.map((t) => ({ lsb: t.lsb, w: t.w, wMsb: t.wMsb, tileLit: ulit(e.tileIdxBits, t.j) })),
+    lastFTile: ulit(e.tileIdxBits, ftiles[ftiles.length - 1].j),
+    lastFMask: lowMask(g.lanes, p.lastFTileWidth),
+    fullMask: ones(g.lanes),
+    spkNodes: spk.nodes.map(({ name, msb, a, b }) => ({ name, msb, a, b })),
     spkRoot: zext(spk.root.expr, spk.root.bits, p.spkBits),
-    spkZero: `${p.spkBits}'d0`,
+    spkZero: ulit(p.spkBits, 0),
   };
 }
 
@@ -315,7 +254,22 @@ export function expertCoreCycles(p: Pick<ExpertCoreParams, "geo">, slots: Expert
   let cyc = 0;
   for (const w of slots) {
     if (w.s1.length === 0) cyc += CORE_EMPTY_SLOT;
-    else cyc += CORE_SLOT_OVERHEAD + linearCycles(w.s1, g.tilesF, g.G) + linearCycles(w.h, g.tilesD, g.G);
+    else cyc += CORE_SLOT_OVERHEAD + linearCycles(w.s1, g.tilesF, g.group) + linearCycles(w.h, g.tilesD, g.group);
   }
   return cyc;
 }
+
+/**
+ * The block (generator/blocks/block.ts), simulated inside moeHalf (moeHalf.test.ts).  Its
+ * memories (hbuf, LIF_h state, wx, bx) exist once per core, so the half instantiates and
+ * names them (prefixes hbuf<c>, lifh<c>, wx<c>, bx<c>; see moeHalfParams).
+ */
+export const expertCoreBlock: Block<ExpertCoreParams, void, ExpertWork[]> = {
+  name: "expertCore",
+  golden: "generator/model/golden.ts",
+  testedBy: ["generator/blocks/moeHalf/moeHalf.test.ts"],
+  params: (r) => expertCoreParams(r),
+  render: renderExpertCore,
+  memories: () => [],
+  cycles: expertCoreCycles,
+};

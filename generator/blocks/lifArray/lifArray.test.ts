@@ -7,7 +7,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, it, beforeAll } from "vitest";
 import { resolveInput, type ResolvedLif } from "../../config/resolve.ts";
-import { buildDir, buildSim, runSim, runSimExpectPass, SIMS, type Built } from "../../../tb/harness.ts";
+import { buildDir, buildSim, runSim, runSimExpectPass, SIMS, type Built } from "../../sim/harness.ts";
 import { verilatorLint } from "../../toolchain/verilator.ts";
 import { yosysSynth } from "../../toolchain/yosys.ts";
 import { lifArrayParams } from "./lifArray.ts";

@@ -6,9 +6,11 @@
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { LifFamily, Resolved, ResolvedLif } from "../../config/resolve.ts";
-import { renderVerilog, type GeneratedFile } from "../../render/render.ts";
+import { renderVerilog } from "../../render/render.ts";
 import { idxBits, maxS, minS } from "../../util/bits.ts";
 import { logicalMemory, renderRam1r1w, type LogicalMemory } from "../memory/ram1r1w.ts";
+import type { Block } from "../block.ts";
+import type { GeneratedFile } from "../../core/files.ts";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -108,10 +110,12 @@ export function lifArrayParams(r: Resolved, lif: ResolvedLif, tag: string, neuro
 }
 
 export function lifArrayContext(p: LifArrayParams) {
+  const { mem, addrBits, reset, ...fields } = p;
+  void reset; // printed as resetSubtract
   return {
-    ...p,
-    memModule: p.mem.module,
-    addrMsb: p.addrBits - 1,
+    ...fields,
+    memModule: mem.module,
+    addrMsb: addrBits - 1,
     depthMsb: p.depth - 1,
     lanesMsb: p.lanes - 1,
     xMsb: p.xBits - 1,
@@ -128,6 +132,25 @@ export function lifArrayContext(p: LifArrayParams) {
 export function renderLifArray(r: Resolved, p: LifArrayParams): GeneratedFile[] {
   return [renderVerilog(r, path.join(here, "lifArray.v.hbs"), `${p.module}.v`, `LIF neuron array (${p.family})`, lifArrayContext(p))];
 }
+
+/** Options of lifArrayParams beyond the resolved config. */
+export interface LifArrayOptions {
+  lif: ResolvedLif;
+  tag: string;
+  neurons: number;
+  lanes?: number;
+  trackValid?: boolean;
+}
+
+/** The block (generator/blocks/block.ts): state memory on the st_* pins. */
+export const lifArrayBlock: Block<LifArrayParams, LifArrayOptions> = {
+  name: "lifArray",
+  golden: "generator/blocks/lifArray/golden.ts",
+  testedBy: ["generator/blocks/lifArray/lifArray.test.ts"],
+  params: (r, o) => lifArrayParams(r, o.lif, o.tag, o.neurons, o.lanes, o.trackValid),
+  render: renderLifArray,
+  memories: (p) => [{ mem: p.mem, prefix: "st", access: "rw", hostWritable: false, role: `LIF ${p.family} membrane state` }],
+};
 
 /** Behavioral model of the state memory, for standalone tests of the array. */
 export function renderLifArrayMemModel(r: Resolved, p: LifArrayParams): GeneratedFile {

@@ -6,12 +6,14 @@ import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Resolved } from "../../config/resolve.ts";
-import { renderFile, type GeneratedFile } from "../../render/render.ts";
+import { pick, renderFile } from "../../render/render.ts";
 import { maxS, minS } from "../../util/bits.ts";
 import { Prng } from "../../util/prng.ts";
-import { packHex, writeHexFile } from "../../../tb/harness.ts";
+import { writeHexFile } from "../../sim/harness.ts";
+import { packLanes } from "../../util/lanes.ts";
 import { lifStep } from "./golden.ts";
 import { lifArrayContext, renderLifArray, renderLifArrayMemModel, type LifArrayParams } from "./lifArray.ts";
+import type { GeneratedFile } from "../../core/files.ts";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -56,12 +58,13 @@ export function renderLifTb(r: Resolved, tbModule: string, insts: LifTbInstance[
     insts: insts.map((i) => {
       const l = layout(i);
       return {
-        ...lifArrayContext(i.p),
+        ...pick(lifArrayContext(i.p), "module", "memModule", "lanes", "lanesMsb", "addrMsb", "xBusMsb", "wBusMsb", "trackValid"),
         label: i.label,
         stimMsb: l.stimBits - 1,
         stimLast: l.nStim - 1,
         expMsb: l.expBits - 1,
         expLast: l.nStim - 1,
+        expCount: l.nStim,
         gapLsb: l.gapLsb,
         firstBit: l.firstBit,
         addrHi: l.addrHi,
@@ -126,7 +129,7 @@ export function writeLifStimulus(dir: string, insts: LifTbInstance[], seed: numb
         }
         const gap = rng.next() < 0.7 ? 0 : rng.int(1, 3);
         // {gap[3:0], first, addr, x_lanes}
-        const xBus = BigInt("0x" + packHex(xs, p.xBits));
+        const xBus = packLanes(xs, p.xBits);
         const word = (BigInt(gap) << BigInt(l.gapLsb)) | (BigInt(first && !p.trackValid ? 1 : 0) << BigInt(l.firstBit)) | (BigInt(g) << BigInt(l.addrLo)) | xBus;
         stim.push(word.toString(16));
         const spBits = sp.reduce((a, s, i) => a | (BigInt(s) << BigInt(i)), 0n);

@@ -9,7 +9,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, it, beforeAll } from "vitest";
 import { resolveInput } from "../../config/resolve.ts";
-import { buildDir, buildSim, runSim, runSimExpectPass, SIMS, type Built, type SimResult } from "../../../tb/harness.ts";
+import { buildDir, buildSim, runSim, runSimExpectPass, SIMS, type Built, type SimResult } from "../../sim/harness.ts";
 import { verilatorLint } from "../../toolchain/verilator.ts";
 import { yosysSynth } from "../../toolchain/yosys.ts";
 import { Prng } from "../../util/prng.ts";

@@ -7,8 +7,11 @@
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Resolved } from "../../config/resolve.ts";
-import { renderVerilog, resizeU, sext, vlit, type GeneratedFile } from "../../render/render.ts";
+import { renderVerilog } from "../../render/render.ts";
+import { ones, oneHotIndexMasks, resizeU, sext, slit, ulit } from "../../render/verilog.ts";
 import { idxBits, maxS, minS, unsignedBitsFor } from "../../util/bits.ts";
+import type { Block } from "../block.ts";
+import type { GeneratedFile } from "../../core/files.ts";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -110,7 +113,19 @@ export function linearEngineParams(r: Resolved, tag: string, o: LinearEngineOpti
 export function linearEngineContext(p: LinearEngineParams) {
   const S = p.sumBits;
   return {
-    ...p,
+    module: p.module,
+    tag: p.tag,
+    inMax: p.inMax,
+    tilesMax: p.tilesMax,
+    tagBits: p.tagBits,
+    lanes: p.lanes,
+    group: p.group,
+    weightBits: p.weightBits,
+    biasBits: p.biasBits,
+    accBits: p.accBits,
+    sumBits: S,
+    saturate: p.saturate,
+    tileIdxBits: p.tileIdxBits,
     inMsb: p.inMax - 1,
     grpMsb: p.group - 1,
     tagMsb: p.tagBits - 1,
@@ -128,19 +143,22 @@ export function linearEngineContext(p: LinearEngineParams) {
     bMsb: p.biasBits - 1,
     laneSumBits: p.lanes * S,
     laneSumMsb: p.lanes * S - 1,
+    /** the G accumulator rows and their tags, flattened */
+    accAllMsb: p.group * p.lanes * S - 1,
+    tagAllMsb: p.group * p.tagBits - 1,
     outBusMsb: p.lanes * p.accBits - 1,
     /** the last row of a group is row G-1 */
     grpLast: p.group - 1,
     groupIsOne: p.group === 1,
     one: {
-      in: `${p.inMax}'d1`,
-      grp: `${p.group}'d1`,
-      tiles: `${p.tilesBits}'d1`,
-      bAddr: `${p.bAddrBits}'d1`,
-      tileIdx: `${p.tileIdxBits}'d1`,
+      in: ulit(p.inMax, 1),
+      grp: ulit(p.group, 1),
+      tiles: ulit(p.tilesBits, 1),
+      bAddr: ulit(p.bAddrBits, 1),
+      tileIdx: ulit(p.tileIdxBits, 1),
     },
-    zero: { in: `${p.inMax}'d0`, laneSum: `${p.lanes * S}'d0`, tag: `${p.tagBits}'d0` },
-    ones: { in: `{${p.inMax}{1'b1}}` },
+    zero: { in: ulit(p.inMax, 0), laneSum: ulit(p.lanes * S, 0), tag: ulit(p.tagBits, 0) },
+    ones: { in: ones(p.inMax) },
     /** column index zero-extended to the weight address */
     colToAddr: resizeU("col", p.colBits, p.wAddrBits),
     /** cfg_fanin as the weight-address step between tiles (mod 2^wAddrBits) */
@@ -149,17 +167,12 @@ export function linearEngineContext(p: LinearEngineParams) {
     tileToTiles: resizeU("tile", p.tileIdxBits, p.tilesBits),
     sextW: sext("wl", p.weightBits, S),
     sextB: sext("bl", p.biasBits, S),
-    sextAcc: p.saturate ? "" : sext("v", S, p.accBits),
-    accMaxS: vlit(S, maxS(p.accBits)),
-    accMinS: vlit(S, minS(p.accBits)),
-    accMax: vlit(p.accBits, maxS(p.accBits)),
-    accMin: vlit(p.accBits, minS(p.accBits)),
+    // the drain saturates a wider accumulator, or sign-extends a narrower one
+    ...(p.saturate
+      ? { accMaxS: slit(S, maxS(p.accBits)), accMinS: slit(S, minS(p.accBits)), accMax: slit(p.accBits, maxS(p.accBits)), accMin: slit(p.accBits, minS(p.accBits)) }
+      : { sextAcc: sext("v", S, p.accBits) }),
     /** column-index bit b is the OR of the one-hot column over the indices that have bit b set */
-    colIdxBits: [...Array(p.colBits).keys()].map((b) => {
-      let m = 0n;
-      for (let c = 0; c < p.inMax; c++) if ((c >> b) & 1) m |= 1n << BigInt(c);
-      return { b, mask: `${p.inMax}'h${m.toString(16)}` };
-    }),
+    colIdxBits: oneHotIndexMasks(p.inMax, p.colBits).map(({ b, mask }) => ({ b, mask })),
   };
 }
 
@@ -233,3 +246,23 @@ export function layerMemoryImage(weight: number[][], bias: number[], lanes: numb
   }
   return { wWords, bWords };
 }
+
+/** Work of one layer for the cycle model: the in-range spike count of every row, and the output tiles. */
+export interface LinearWork {
+  rowSpikes: number[];
+  tiles: number;
+}
+
+/**
+ * The block (generator/blocks/block.ts).  No memory of its own: the weight and bias memories
+ * (w_*, b_* read ports) belong to the block that instantiates the engine.
+ */
+export const linearEngineBlock: Block<LinearEngineParams, { tag: string } & LinearEngineOptions, LinearWork> = {
+  name: "linearEngine",
+  golden: "generator/blocks/linearEngine/golden.ts",
+  testedBy: ["generator/blocks/linearEngine/linearEngine.test.ts"],
+  params: (r, o) => linearEngineParams(r, o.tag, o),
+  render: renderLinearEngine,
+  memories: () => [],
+  cycles: (p, w) => linearCycles(w.rowSpikes, w.tiles, p.group),
+};

@@ -7,12 +7,14 @@ import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Resolved } from "../../config/resolve.ts";
-import { renderFile, type GeneratedFile } from "../../render/render.ts";
+import { renderFile } from "../../render/render.ts";
 import { maxS, minS } from "../../util/bits.ts";
 import { Prng } from "../../util/prng.ts";
-import { writeHexFile } from "../../../tb/harness.ts";
+import { writeHexFile } from "../../sim/harness.ts";
+import { packLanes } from "../../util/lanes.ts";
 import { linear } from "./golden.ts";
 import { linearCycles, linearEngineContext, renderLinearEngine, type LinearEngineParams } from "./linearEngine.ts";
+import type { GeneratedFile } from "../../core/files.ts";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -110,21 +112,43 @@ export function renderLeTb(r: Resolved, tbModule: string, insts: LeTbInstance[])
   const ctx = {
     tbModule,
     insts: insts.map((inst, idx) => {
-      const l = layout(inst.p);
+      const { rowBits, layBits, expBits, beatBits, ...l } = layout(inst.p);
+      const e = linearEngineContext(inst.p);
+      const p = inst.p;
       return {
-        ...linearEngineContext(inst.p),
         ...l,
+        module: p.module,
         label: inst.label,
         px: `i${idx}_`,
-        wDepthLast: inst.p.wDepth - 1,
-        bDepthLast: inst.p.bDepth - 1,
-        layMsb: l.layBits - 1,
+        inMax: p.inMax,
+        lanes: p.lanes,
+        accBits: p.accBits,
+        tagBits: p.tagBits,
+        faninBits: p.faninBits,
+        tilesBits: p.tilesBits,
+        wAddrBits: p.wAddrBits,
+        bAddrBits: p.bAddrBits,
+        wWordBits: p.wWordBits,
+        bWordBits: p.bWordBits,
+        inMsb: e.inMsb,
+        tagMsb: e.tagMsb,
+        faninMsb: e.faninMsb,
+        tilesMsb: e.tilesMsb,
+        tileIdxMsb: e.tileIdxMsb,
+        wAddrMsb: e.wAddrMsb,
+        bAddrMsb: e.bAddrMsb,
+        wWordMsb: e.wWordMsb,
+        bWordMsb: e.bWordMsb,
+        outBusMsb: e.outBusMsb,
+        wDepthLast: p.wDepth - 1,
+        bDepthLast: p.bDepth - 1,
+        layMsb: layBits - 1,
         layLast: inst.maxLayers - 1,
-        rowMsb: l.rowBits - 1,
+        rowMsb: rowBits - 1,
         rowLast: inst.maxRows - 1,
-        expMsb: l.expBits - 1,
-        expLast: inst.maxRows * inst.p.tilesMax - 1,
-        beatMsb: l.beatBits - 1,
+        expMsb: expBits - 1,
+        expLast: inst.maxRows * p.tilesMax - 1,
+        beatMsb: beatBits - 1,
       };
     }),
   };
@@ -138,7 +162,6 @@ const big = (v: number, width: number): bigint => {
   if (b < 0n || b >= 1n << BigInt(width)) throw new Error(`value ${v} does not fit ${width} bits`);
   return b;
 };
-const packLanes = (vals: number[], width: number): bigint => vals.reduce((a, v, i) => a | (big(v, width) << BigInt(i * width)), 0n);
 const bitsOf = (bits: number[]): bigint => bits.reduce((a, s, i) => a | (BigInt(s ? 1 : 0) << BigInt(i)), 0n);
 
 /** The layer's weight[out][fanin] and bias[out] as the engine sees them in its memories. */

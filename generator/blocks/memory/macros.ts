@@ -13,10 +13,12 @@
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Resolved } from "../../config/resolve.ts";
-import { renderVerilog, type GeneratedFile } from "../../render/render.ts";
+import { renderVerilog } from "../../render/render.ts";
+import { ulit } from "../../render/verilog.ts";
 import { clog2 } from "../../util/bits.ts";
 import { renderRam1r1w, type LogicalMemory, type MemTier } from "./ram1r1w.ts";
 import { MACRO_OVERHEAD_BITS, sramEstimate } from "./sram.ts";
+import type { GeneratedFile } from "../../core/files.ts";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -72,28 +74,40 @@ export interface MemoryPlan {
 
 const roundUp = (x: number, m: number) => Math.ceil(x / m) * m;
 
+/**
+ * A split of a depth or width into parts, largest first, as runs of equal parts
+ * ([[2048, 8192]] is 8192 parts of 2048), so that a 2^24-word memory costs a few runs, not
+ * 8192 array entries, while the tiling is chosen.
+ */
+type Runs = [part: number, count: number][];
+
 /** Greedy split of `total` (a multiple of the smallest part) into parts, largest first. */
-function greedy(total: number, parts: readonly number[]): number[] {
+function greedy(total: number, parts: readonly number[]): Runs {
   const desc = [...parts].sort((a, b) => b - a);
-  const out: number[] = [];
+  const out: Runs = [];
   let rest = total;
   for (const p of desc)
-    while (rest >= p) {
-      out.push(p);
-      rest -= p;
+    if (rest >= p) {
+      const count = Math.floor(rest / p);
+      out.push([p, count]);
+      rest -= count * p;
     }
   if (rest !== 0) throw new Error(`internal error: cannot split ${total} into ${parts.join("/")}`);
   return out;
 }
 
 /** Candidate splits of n (depth or width): uniform n x part, and greedy splits of n rounded up to each grain. */
-function candidates(n: number, parts: readonly number[], uniformExtra: readonly number[]): number[][] {
-  const out = new Map<string, number[]>();
-  const add = (l: number[]) => out.set(l.join(","), l);
-  for (const p of [...parts, ...uniformExtra]) add(new Array<number>(Math.ceil(n / p)).fill(p));
+function candidates(n: number, parts: readonly number[], uniformExtra: readonly number[]): Runs[] {
+  const out = new Map<string, Runs>();
+  const add = (l: Runs) => out.set(l.map(([p, c]) => `${p}x${c}`).join(","), l);
+  for (const p of [...parts, ...uniformExtra]) add([[p, Math.ceil(n / p)]]);
   for (const g of parts) add(greedy(roundUp(n, g), parts));
   return [...out.values()];
 }
+
+const runsSum = (l: Runs) => l.reduce((a, [p, c]) => a + p * c, 0);
+const runsLength = (l: Runs) => l.reduce((a, [, c]) => a + c, 0);
+const expand = (l: Runs) => l.flatMap(([p, c]) => new Array<number>(c).fill(p));
 
 /**
  * Choose how to build one logical memory.  Flops below `r.hw.macroMinBits`; otherwise the
@@ -112,15 +126,13 @@ export function planMemory(r: Resolved, m: LogicalMemory): MemoryPlan {
     MACRO_WIDTHS,
     MACRO_EXTRA_SHAPES.map((s) => s.width),
   );
-  let best: { banks: number[]; cols: number[]; pad: number; count: number; shapes: number; cost: number } | undefined;
+  let best: { banks: Runs; cols: Runs; pad: number; count: number; shapes: number; cost: number } | undefined;
   for (const banks of depthLists)
     for (const cols of widthLists) {
-      if (!banks.every((d) => cols.every((w) => inCatalog(d, w)))) continue;
-      const sumD = banks.reduce((a, b) => a + b, 0);
-      const sumW = cols.reduce((a, b) => a + b, 0);
-      const pad = sumD * sumW - logicalBits;
-      const count = banks.length * cols.length;
-      const shapes = new Set(banks).size * new Set(cols).size;
+      if (!banks.every(([d]) => cols.every(([w]) => inCatalog(d, w)))) continue;
+      const pad = runsSum(banks) * runsSum(cols) - logicalBits;
+      const count = runsLength(banks) * runsLength(cols);
+      const shapes = new Set(banks.map(([d]) => d)).size * new Set(cols.map(([w]) => w)).size;
       const cost = pad + count * MACRO_OVERHEAD_BITS;
       const better =
         !best ||
@@ -130,13 +142,13 @@ export function planMemory(r: Resolved, m: LogicalMemory): MemoryPlan {
     }
   if (!best) throw new Error(`memory ${m.module}: no catalog tiling for ${m.depth} x ${m.width}`);
   let base = 0;
-  const banks = best.banks.map((depth) => {
+  const banks = expand(best.banks).map((depth) => {
     const b = { depth, base };
     base += depth;
     return b;
   });
   let lsb = 0;
-  const columns = best.cols.map((width) => {
+  const columns = expand(best.cols).map((width) => {
     const c = { width, lsb };
     lsb += width;
     return c;
@@ -205,13 +217,14 @@ export function renderMacroModel(r: Resolved, ports: MacroPorts, depth: number, 
 }
 
 export function renderMacroStub(r: Resolved, ports: MacroPorts, depth: number, width: number): GeneratedFile {
-  const ctx = macroContext(ports, depth, width);
+  const { depthMsb, ...ctx } = macroContext(ports, depth, width);
+  void depthMsb; // the stub declares pins only
   return renderVerilog(r, path.join(here, "fakeram_stub.v.hbs"), stubPath(ctx.name), `blackbox stub of SRAM macro ${ctx.name} (synthesis only)`, ctx, "stub");
 }
 
 /** Address of a bank's macros from a logical address: low bits, or zero-extended when the macro is deeper. */
 function localAddr(sig: string, addrBits: number, macroAddrBits: number): string {
-  if (macroAddrBits > addrBits) return `{ ${macroAddrBits - addrBits}'d0, ${sig} }`;
+  if (macroAddrBits > addrBits) return `{ ${ulit(macroAddrBits - addrBits, 0)}, ${sig} }`;
   if (macroAddrBits === addrBits) return sig;
   return `${sig}[${macroAddrBits - 1}:0]`;
 }
@@ -221,7 +234,7 @@ function bankSelect(sig: string, addrBits: number, bank: { depth: number; base: 
   if (single) return "1'b1";
   const lo = clog2(bank.depth);
   const n = addrBits - lo;
-  return `(${sig}[${addrBits - 1}:${lo}] == ${n}'d${bank.base / bank.depth})`;
+  return `(${sig}[${addrBits - 1}:${lo}] == ${ulit(n, bank.base / bank.depth)})`;
 }
 
 export function renderWrapper(r: Resolved, p: MemoryPlan): GeneratedFile {
@@ -232,7 +245,6 @@ export function renderWrapper(r: Resolved, p: MemoryPlan): GeneratedFile {
   const banks = p.banks.map((b, bi) => {
     const mab = clog2(b.depth);
     const cols = p.columns.map((c, ci) => ({
-      c: ci,
       macro: macroName(p.style as MacroPorts, b.depth, c.width),
       inst: `u_b${bi}_c${ci}`,
       rd: `rd_${bi}_${ci}`,
@@ -261,7 +273,6 @@ export function renderWrapper(r: Resolved, p: MemoryPlan): GeneratedFile {
     kind: m.kind,
     depth: m.depth,
     width: m.width,
-    ports: m.ports,
     twoPort: isTwoPort(p.style),
     mapping: `${p.banks.length} bank(s) [${p.banks.map((b) => b.depth).join(", ")}] x ${p.columns.length} column(s) [${p.columns.map((c) => c.width).join(", ")}] of ${p.style === "2p" ? "two-port" : "single-port"} macros; ${p.paddingBits} padding bits`,
     addrMsb: m.addrBits - 1,

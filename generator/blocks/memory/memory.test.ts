@@ -8,8 +8,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { resolveInput, type Resolved } from "../../config/resolve.ts";
-import type { GeneratedFile } from "../../render/render.ts";
-import { buildDir, buildSim, runSim, runSimExpectPass, SIMS, type Built } from "../../../tb/harness.ts";
+import { buildDir, buildSim, runSim, runSimExpectPass, SIMS, type Built } from "../../sim/harness.ts";
 import { verilatorLint } from "../../toolchain/verilator.ts";
 import { yosysSynth } from "../../toolchain/yosys.ts";
 import { lifArrayParams } from "../lifArray/lifArray.ts";
@@ -19,6 +18,7 @@ import { checkMacroViews, checkStubPins } from "./pins.ts";
 import { logicalMemory } from "./ram1r1w.ts";
 import { MACRO_OVERHEAD_BITS, SRAM_TABLE, sramEstimate } from "./sram.ts";
 import { renderMemTb, writeMemStimulus, type MemTbInstance } from "./testbench.ts";
+import type { GeneratedFile } from "../../core/files.ts";
 
 const r = resolveInput({ name: "mt", model: { dim: 8, heads: 2, tokens: 4, timesteps: 2 } });
 const work = buildDir("test", "memory");

@@ -4,12 +4,11 @@
  * directions and signedness.  Ports are read by Yosys (`read_verilog -lib; write_json`), so the
  * check sees what the tools see, whatever the declaration style.
  */
-import fs from "node:fs";
 import path from "node:path";
-import { run, ToolFailedError } from "../../toolchain/tools.ts";
-import { tail } from "../../toolchain/verilator.ts";
+import { yosysReadInterfaces } from "../../toolchain/yosys.ts";
 
-export interface PortDecl {
+/** A pin as Yosys reads it from a Verilog file (what the tools see), for the model/stub pin check. */
+export interface ToolPin {
   name: string;
   direction: "input" | "output" | "inout";
   width: number;
@@ -21,18 +20,13 @@ export interface PortDecl {
 }
 
 interface YosysJson {
-  modules: Record<string, { attributes?: Record<string, string>; ports: Record<string, { direction: PortDecl["direction"]; bits: unknown[]; offset?: number; upto?: number; signed?: number }> }>;
+  modules: Record<string, { attributes?: Record<string, string>; ports: Record<string, { direction: ToolPin["direction"]; bits: unknown[]; offset?: number; upto?: number; signed?: number }> }>;
 }
 
 /** Ports of every module defined in one Verilog file, in declaration order. */
-export async function verilogPorts(file: string, workDir: string): Promise<Record<string, PortDecl[]>> {
-  fs.mkdirSync(workDir, { recursive: true });
-  const json = path.join(path.resolve(workDir), `${path.basename(file).replace(/\W/g, "_")}.ports.json`);
-  fs.rmSync(json, { force: true });
-  const res = await run("yosys", ["-q", "-p", `read_verilog -lib ${path.resolve(file)}; write_json ${json}`], { cwd: workDir });
-  if (res.code !== 0 || !fs.existsSync(json)) throw new ToolFailedError("yosys", res.output, `yosys could not read the ports of ${file}:\n${tail(res.output)}`);
-  const j = JSON.parse(fs.readFileSync(json, "utf8")) as YosysJson;
-  const out: Record<string, PortDecl[]> = {};
+export async function verilogPorts(file: string, workDir: string): Promise<Record<string, ToolPin[]>> {
+  const j = (await yosysReadInterfaces(file, workDir)) as YosysJson;
+  const out: Record<string, ToolPin[]> = {};
   for (const [mod, body] of Object.entries(j.modules)) {
     if (mod.startsWith("$abstract")) continue;
     out[mod] = Object.entries(body.ports).map(([name, p]) => ({
@@ -54,11 +48,11 @@ export interface PinCheck {
   problems: string[];
 }
 
-const fmt = (p: PortDecl) =>
+const fmt = (p: ToolPin) =>
   `${p.direction} ${p.signed ? "signed " : ""}${p.width === 1 && p.lsb === 0 ? "" : p.upto ? `[${p.lsb}:${p.lsb + p.width - 1}] ` : `[${p.lsb + p.width - 1}:${p.lsb}] `}${p.name}`;
 
 /** Compare two port lists (reference = behavioral model, other = stub). */
-export function comparePorts(module: string, model: PortDecl[] | undefined, stub: PortDecl[] | undefined): PinCheck {
+export function comparePorts(module: string, model: ToolPin[] | undefined, stub: ToolPin[] | undefined): PinCheck {
   const problems: string[] = [];
   if (!model) problems.push(`behavioral model defines no module ${module}`);
   if (!stub) problems.push(`stub defines no module ${module}`);

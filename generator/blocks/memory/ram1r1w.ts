@@ -6,8 +6,9 @@
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Resolved } from "../../config/resolve.ts";
-import { renderVerilog, type GeneratedFile } from "../../render/render.ts";
+import { renderVerilog } from "../../render/render.ts";
 import { idxBits } from "../../util/bits.ts";
+import type { GeneratedFile } from "../../core/files.ts";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -90,4 +91,13 @@ export function renderRam1r1w(r: Resolved, m: LogicalMemory, kind: GeneratedFile
     },
     kind,
   );
+}
+
+/**
+ * The residual-stream memory umem (SPEC §1.3's U): geo.rows * geo.tilesD words of P lanes of
+ * residBits, word row * tilesD + j.  The top owns it and ctrl multiplexes it between the host
+ * and the halves, which reach it through their u_* client ports.
+ */
+export function residualMemory(r: Resolved): LogicalMemory {
+  return logicalMemory(`${r.name}_mem_umem`, "residual stream U", r.geo.umemDepth, r.geo.umemWidth, { kind: "residual" });
 }

@@ -7,11 +7,12 @@ import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Resolved } from "../../config/resolve.ts";
-import { renderFile, type GeneratedFile } from "../../render/render.ts";
+import { pick, renderFile } from "../../render/render.ts";
 import { Prng } from "../../util/prng.ts";
-import { writeHexFile } from "../../../tb/harness.ts";
+import { writeHexFile } from "../../sim/harness.ts";
 import { memoryViews, type MemoryViews } from "./macros.ts";
 import { renderRam1r1w, type LogicalMemory } from "./ram1r1w.ts";
+import type { GeneratedFile } from "../../core/files.ts";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -58,7 +59,7 @@ export function renderMemTb(r: Resolved, tbModule: string, insts: MemTbInstance[
           widthMsb: i.mem.width - 1,
           stimMsb: l.stimBits - 1,
           stimLast: fillOps(i.mem) + i.ops - 1,
-          ...l,
+          ...pick(l, "wdataLo", "wdataHi", "waddrLo", "waddrHi", "weBit", "raddrLo", "raddrHi", "reBit"),
         };
       }),
     }),

@@ -19,7 +19,7 @@ import { runGolden, type Model } from "../../model/golden.ts";
 import { loadInput, loadModelDir, randomModel } from "../../model/tensors.ts";
 import { readNpy, unflatten } from "../../util/npy.ts";
 import { Prng } from "../../util/prng.ts";
-import { buildDir, buildSim, runSim, runSimExpectPass, SIMS, type Built, type Sim } from "../../../tb/harness.ts";
+import { buildDir, buildSim, runSim, runSimExpectPass, SIMS, type Built, type Sim } from "../../sim/harness.ts";
 import { verilatorLint } from "../../toolchain/verilator.ts";
 import { yosysSynth } from "../../toolchain/yosys.ts";
 import { expertCoreParams, renderExpertCore } from "../expertCore/expertCore.ts";
@@ -334,7 +334,7 @@ describe("moeHalf RTL", () => {
                 const [p1, p2, p3, p4, p5] = got![blk];
                 measured.set(`${sim}/${i.label}/${k}`, got!);
                 expect([p1, p2, p3, p5], `${i.label} block ${blk}`).toEqual([m.lifm, m.router, m.topk, m.final]);
-                if (i.p.geo.C === 1) expect(p4, `${i.label} block ${blk} experts`).toBe(m.experts);
+                if (i.p.moe.C === 1) expect(p4, `${i.label} block ${blk} experts`).toBe(m.experts);
                 else {
                   // arbitration of the shared sbufM port and of the merge only adds cycles
                   expect(p4, `${i.label} block ${blk} experts`).toBeGreaterThanOrEqual(m.experts);

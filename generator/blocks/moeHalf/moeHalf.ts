@@ -11,52 +11,42 @@
  */
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import type { Resolved } from "../../config/resolve.ts";
+import type { Geometry, Resolved } from "../../config/resolve.ts";
 import type { Model } from "../../model/golden.ts";
-import { renderVerilog, resizeU, sext, vlit, zext, type GeneratedFile } from "../../render/render.ts";
+import { renderVerilog } from "../../render/render.ts";
+import { resizeU, sext, slit, ulit, zext } from "../../render/verilog.ts";
+import { packLanes, tilesOf } from "../../util/lanes.ts";
+import { memoryPins, type Block, type BlockMemory, type PortDecl } from "../block.ts";
 import { adderTree, busBits } from "../../util/adderTree.ts";
 import { idxBits, maxS, minS, signedBitsFor, unsignedBitsFor } from "../../util/bits.ts";
 import { lifStep } from "../lifArray/golden.ts";
 import { lifArrayParams, renderLifArray, type LifArrayParams } from "../lifArray/lifArray.ts";
 import { linearCycles, linearEngineParams, renderLinearEngine, type LinearEngineParams } from "../linearEngine/linearEngine.ts";
 import { linear } from "../linearEngine/golden.ts";
-import { logicalMemory, type LogicalMemory, type MemKind, type MemPorts } from "../memory/ram1r1w.ts";
+import { logicalMemory, residualMemory, type LogicalMemory, type MemKind, type MemPorts } from "../memory/ram1r1w.ts";
 import { renderTopkRouter, topkRouterParams, type TopkRouterParams } from "../topkRouter/topkRouter.ts";
+import type { GeneratedFile } from "../../core/files.ts";
 import {
   expertCoreCycles,
   expertCoreParams,
   feederParams,
-  moeGeometry,
-  oneHotIndexMasks,
+  moeLayout,
   renderExpertCore,
   renderFeeder,
-  tilesOf,
   type ExpertCoreParams,
   type ExpertWork,
   type FeederParams,
-  type MoeGeometry,
+  type MoeLayout,
 } from "../expertCore/expertCore.ts";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
-/** One memory the half uses, with the prefix of its pins on the half. */
-export interface MoeMemory {
-  mem: LogicalMemory;
-  /** pins <prefix>_re, _raddr, _rdata (+ _we, _waddr, _wdata, _wmask when access = "rw") */
-  prefix: string;
-  /** "rw": the half owns both ports; "read": the half only reads (the write port is the host's) */
-  access: "rw" | "read";
-  /** written by the host before inference (weights, biases) */
-  hostWritable: boolean;
-  /** sbufM | lifM | mmem | hbuf | lifH | routerWeights | routerBias | expertWeights | expertBias */
-  role: string;
-  /** expert core of a per-core memory */
-  core?: number;
-}
-
 export interface MoeHalfParams {
   module: string;
-  geo: MoeGeometry;
+  /** the row and tile geometry (r.geo): row tags {t, n} of geo.tnBits bits, row buffers geo.rows deep (geo.rowAddrBits address bits), P = geo.lanes */
+  geo: Geometry;
+  /** shapes, expert cores and slots, and the expert weight layout (moeLayout) */
+  moe: MoeLayout;
   routing: "per-step" | "per-token";
   /** the C identical expert cores (one module) */
   core: ExpertCoreParams;
@@ -74,32 +64,37 @@ export interface MoeHalfParams {
   routerSumBits: number;
   /** cfg_block width */
   blockBits: number;
-  /** umem (shared, not in `memories`): rows*tilesD words of P x residBits, address row*tilesD + j */
-  uDepth: number;
-  uAddrBits: number;
-  uWidth: number;
+  /** width of the umem / mmem tile index j (idxBits(tilesD)) */
+  jBits: number;
+  /** width of the popcount of an S1 row (holds 0..D) */
+  pcBits: number;
+  /** width of the hidden-spike sum over the cores in one cycle (holds 0..C*P) */
+  hsBits: number;
+  /** the shared residual memory the u_* port expects (instantiated and muxed by the top, not owned) */
+  umem: LogicalMemory;
   /** every memory the half owns or reads (umem excluded), in port order */
-  memories: MoeMemory[];
+  memories: BlockMemory[];
   /** width of the per-cycle synaptic-op increment */
   synIncBits: number;
 }
 
 export function moeHalfParams(r: Resolved): MoeHalfParams {
-  const geo = moeGeometry(r);
-  const { T, N, D, F, E, k, L, P, G, C, rows, tilesD, rowBits, nBits } = geo;
+  const geo = r.geo;
+  const moe = moeLayout(r);
+  const { D, F, E, k, L, C, N } = moe;
+  const { lanes: P, group: G, rows, tilesD, tnBits, nBits } = geo;
   const core = expertCoreParams(r);
-  const router = linearEngineParams(r, "router", { inMax: D, tilesMax: 1, tagBits: rowBits, wDepth: L * D, bDepth: L, lanes: E, group: G });
+  const router = linearEngineParams(r, "router", { inMax: D, tilesMax: 1, tagBits: tnBits, wDepth: L * D, bDepth: L, lanes: E, group: G });
   const perToken = r.routing === "per-token";
-  const topk = topkRouterParams(r, perToken ? { zBits: r.routerSumBits, tagBits: nBits } : { zBits: r.accBits, tagBits: rowBits });
+  const topk = topkRouterParams(r, perToken ? { zBits: r.routerSumBits, tagBits: nBits } : { zBits: r.accBits, tagBits: tnBits });
   const lifm = lifArrayParams(r, r.lif.shortcut, "moem", N * tilesD * P, P, false);
   const mergeBits = signedBitsFor(minS(r.residBits) + k * minS(r.accBits), maxS(r.residBits) + k * maxS(r.accBits));
-  const uDepth = rows * tilesD;
   const mem = (suffix: string, label: string, depth: number, width: number, kind: MemKind, ports: MemPorts) =>
     logicalMemory(`${r.name}_moe_${suffix}`, label, depth, width, { kind, ports });
-  const memories: MoeMemory[] = [
+  const memories: BlockMemory[] = [
     { mem: mem("sbufm", "S1 spike rows (sbufM)", rows, D, "spikes", "1rw"), prefix: "sbufm", access: "rw", hostWritable: false, role: "sbufM" },
     { mem: mem("lifm_state", "LIF_m membrane state", lifm.depth, P * lifm.wBits, "state", "1r1w"), prefix: "lifm", access: "rw", hostWritable: false, role: "lifM" },
-    { mem: mem("mmem", "MoE merge accumulators", uDepth, P * mergeBits, "residual", "1r1w"), prefix: "mmem", access: "rw", hostWritable: false, role: "mmem" },
+    { mem: mem("mmem", "MoE merge accumulators", geo.umemDepth, P * mergeBits, "residual", "1r1w"), prefix: "mmem", access: "rw", hostWritable: false, role: "mmem" },
     { mem: mem("wr", "router weights", L * D, E * r.weightBits, "weights", "1rw"), prefix: "wr", access: "read", hostWritable: true, role: "routerWeights" },
     { mem: mem("br", "router biases", L, E * r.biasBits, "weights", "1rw"), prefix: "br", access: "read", hostWritable: true, role: "routerBias" },
   ];
@@ -114,19 +109,18 @@ export function moeHalfParams(r: Resolved): MoeHalfParams {
         role: "lifH",
         core: c,
       },
-      { mem: mem(`wx${c}`, `expert weights, core ${c}`, geo.wxDepth, P * r.weightBits, "weights", "1rw"), prefix: `wx${c}`, access: "read", hostWritable: true, role: "expertWeights", core: c },
-      { mem: mem(`bx${c}`, `expert biases, core ${c}`, geo.bxDepth, P * r.biasBits, "weights", "1rw"), prefix: `bx${c}`, access: "read", hostWritable: true, role: "expertBias", core: c },
+      { mem: mem(`wx${c}`, `expert weights, core ${c}`, moe.wxDepth, P * r.weightBits, "weights", "1rw"), prefix: `wx${c}`, access: "read", hostWritable: true, role: "expertWeights", core: c },
+      { mem: mem(`bx${c}`, `expert biases, core ${c}`, moe.bxDepth, P * r.biasBits, "weights", "1rw"), prefix: `bx${c}`, access: "read", hostWritable: true, role: "expertBias", core: c },
     );
   }
-  const synIncBits = unsignedBitsFor(D * Math.max(E, F) + C * P * D);
-  void T;
   return {
     module: `${r.name}_moeHalf`,
     geo,
+    moe,
     routing: r.routing,
     core,
     router,
-    routerFeeder: feederParams(`${r.name}_moeHalf_feeder`, D, rowBits),
+    routerFeeder: feederParams(`${r.name}_moeHalf_feeder`, D, tnBits),
     topk,
     lifm,
     mergeBits,
@@ -134,29 +128,21 @@ export function moeHalfParams(r: Resolved): MoeHalfParams {
     accBits: r.accBits,
     routerSumBits: r.routerSumBits,
     blockBits: idxBits(L),
-    uDepth,
-    uAddrBits: idxBits(uDepth),
-    uWidth: P * r.residBits,
+    jBits: idxBits(tilesD),
+    pcBits: unsignedBitsFor(D),
+    hsBits: unsignedBitsFor(C * P),
+    umem: residualMemory(r),
     memories,
-    synIncBits,
+    synIncBits: unsignedBitsFor(D * Math.max(E, F) + C * P * D),
   };
 }
 
 // ---------------------------------------------------------------------------------------------
 // Pins
 
-export interface MoePort {
-  name: string;
-  dir: "input" | "output";
-  width: number;
-}
-
-interface PortDecl extends MoePort {
-  reg: boolean;
-}
-
-function portDecls(p: MoeHalfParams): PortDecl[] {
-  const out: PortDecl[] = [];
+/** Every port of the half, in declaration order, and whether the half drives it from a reg. */
+function portDecls(p: MoeHalfParams): (PortDecl & { reg: boolean })[] {
+  const out: (PortDecl & { reg: boolean })[] = [];
   const add = (name: string, dir: "input" | "output", width: number, reg = false) => out.push({ name, dir, width, reg });
   add("clk", "input", 1);
   add("rst", "input", 1);
@@ -167,51 +153,41 @@ function portDecls(p: MoeHalfParams): PortDecl[] {
   add("phase", "output", 3, true);
   for (const c of ["perf_syn", "perf_spk_s1", "perf_spk_h", "perf_routed"]) add(c, "output", 64, true);
   add("u_re", "output", 1);
-  add("u_raddr", "output", p.uAddrBits);
-  add("u_rdata", "input", p.uWidth);
+  add("u_raddr", "output", p.umem.addrBits);
+  add("u_rdata", "input", p.umem.width);
   add("u_we", "output", 1);
-  add("u_waddr", "output", p.uAddrBits);
-  add("u_wdata", "output", p.uWidth);
-  for (const m of p.memories) {
-    add(`${m.prefix}_re`, "output", 1);
-    add(`${m.prefix}_raddr`, "output", m.mem.addrBits);
-    add(`${m.prefix}_rdata`, "input", m.mem.width);
-    if (m.access === "rw") {
-      add(`${m.prefix}_we`, "output", 1);
-      add(`${m.prefix}_waddr`, "output", m.mem.addrBits);
-      add(`${m.prefix}_wdata`, "output", m.mem.width);
-      add(`${m.prefix}_wmask`, "output", m.mem.width);
-    }
-  }
+  add("u_waddr", "output", p.umem.addrBits);
+  add("u_wdata", "output", p.umem.width);
+  for (const m of p.memories) for (const q of memoryPins(m)) out.push({ ...q, reg: false });
   return out;
 }
 
 /** Every port of the half, in declaration order. */
-export function moeHalfPorts(p: MoeHalfParams): MoePort[] {
+export function moeHalfPorts(p: MoeHalfParams): PortDecl[] {
   return portDecls(p).map(({ name, dir, width }) => ({ name, dir, width }));
 }
 
 // ---------------------------------------------------------------------------------------------
 // Rendering
 
-function lit(bits: number, v: number): string {
-  if (!Number.isSafeInteger(v) || v < 0 || v >= 2 ** bits) throw new Error(`moeHalf: constant ${v} does not fit ${bits} bits`);
-  return `${bits}'d${v}`;
-}
-
 export function moeHalfContext(r: Resolved, p: MoeHalfParams) {
   const g = p.geo;
-  const { T, N, D, F, E, P, C, tilesD, rows, rowBits, rowMemBits, nBits, tBits } = g;
-  const uAW = p.uAddrBits;
+  const m = p.moe;
+  const { T, N, D, F, E, C } = m;
+  const { lanes: P, tilesD, rows, tnBits, rowAddrBits, nBits, tBits } = g;
+  const uAW = p.umem.addrBits;
   const lmAW = p.lifm.addrBits;
-  const wrAW = p.memories.find((m) => m.prefix === "wr")!.mem.addrBits;
-  const brAW = p.memories.find((m) => m.prefix === "br")!.mem.addrBits;
-  const jBits = idxBits(tilesD);
-  const pcBits = unsignedBitsFor(D);
+  const wrAW = p.memories.find((x) => x.prefix === "wr")!.mem.addrBits;
+  const brAW = p.memories.find((x) => x.prefix === "br")!.mem.addrBits;
+  const { jBits, pcBits, hsBits } = p;
   const pc = adderTree(busBits("sbufm_rdata", D), "spc");
-  const hsBits = unsignedBitsFor(C * P);
   const mB = p.mergeBits;
-  const ctx = {
+  const tileW = p.core.engine.tileIdxBits;
+  const yW = P * p.accBits;
+  const spkW = p.core.spkBits;
+  const dtiles = tilesOf(D, P);
+  const lmUsed = Math.max(...dtiles.map((t) => t.w));
+  return {
     module: p.module,
     routerModule: p.router.module,
     feederModule: p.routerFeeder.module,
@@ -219,19 +195,30 @@ export function moeHalfContext(r: Resolved, p: MoeHalfParams) {
     lifmModule: p.lifm.module,
     coreModule: p.core.module,
     perToken: p.routing === "per-token",
-    ...g,
-    ports: portDecls(p).map((d, i, a) => ({ ...d, msb: d.width - 1, vec: d.width > 1 || ["cfg_block", "sbufm_rdata", "sbufm_wdata", "sbufm_wmask"].includes(d.name) /* D = 1: still indexed as vectors */, comma: i < a.length - 1 })),
+    T,
+    N,
+    D,
+    F,
+    E,
+    k: m.k,
+    C,
+    S: m.S,
+    P,
+    tilesD,
+    rows,
+    tnBits,
+    rowAddrBits,
+    perExpW: m.perExpW,
+    ports: portDecls(p).map((d, i, a) => ({ name: d.name, dir: d.dir, reg: d.reg, msb: d.width - 1, vec: d.width > 1 || ["cfg_block", "sbufm_rdata", "sbufm_wdata", "sbufm_wmask"].includes(d.name) /* D = 1: still indexed as vectors */, comma: i < a.length - 1 })),
     // widths
     tMsb: tBits - 1,
     nMsb: nBits - 1,
     jMsb: jBits - 1,
-    rowMsb: rowBits - 1,
-    rmMsb: rowMemBits - 1,
+    rowMsb: tnBits - 1,
+    rmMsb: rowAddrBits - 1,
     rowsMsb: rows - 1,
     uAMsb: uAW - 1,
-    uWMsb: p.uWidth - 1,
     lmAMsb: lmAW - 1,
-    lmWMsb: P * p.lifm.wBits - 1,
     mmWMsb: P * mB - 1,
     mergeBits: mB,
     mergeMsb: mB - 1,
@@ -239,85 +226,93 @@ export function moeHalfContext(r: Resolved, p: MoeHalfParams) {
     residMsb: p.residBits - 1,
     accBits: p.accBits,
     accMsb: p.accBits - 1,
-    yMsb: P * p.accBits - 1,
+    yMsb: yW - 1,
     zMsb: E * p.accBits - 1,
-    blkMsb: p.blockBits - 1,
     wrAMsb: wrAW - 1,
     brAMsb: brAW - 1,
-    wxAMsb: g.wxAddrBits - 1,
-    bxAMsb: g.bxAddrBits - 1,
-    slotMsb: g.slotBits - 1,
+    wxAMsb: m.wxAddrBits - 1,
+    bxAMsb: m.bxAddrBits - 1,
+    slotMsb: m.slotBits - 1,
     cMsb: C - 1,
-    tileIdxMsb: p.core.engine.tileIdxBits - 1,
-    spkMsb: p.core.spkBits - 1,
-    rFaninMsb: p.router.faninBits - 1,
+    tileIdxMsb: tileW - 1,
     rTileMsb: p.router.tileIdxBits - 1,
     rsb: p.routerSumBits,
-    rsbMsb: p.routerSumBits - 1,
     taccMsb: E * p.routerSumBits - 1,
     nLast: N - 1,
     // constants
-    tLast: lit(tBits, T - 1),
-    nLastLit: lit(nBits, N - 1),
-    jLast: lit(jBits, tilesD - 1),
-    tZero: lit(tBits, 0),
-    tOne: lit(tBits, 1),
-    nZero: lit(nBits, 0),
-    nOne: lit(nBits, 1),
-    jZero: lit(jBits, 0),
-    jOne: lit(jBits, 1),
-    uZero: lit(uAW, 0),
-    uOne: lit(uAW, 1),
+    tLast: ulit(tBits, T - 1),
+    nLastLit: ulit(nBits, N - 1),
+    jLast: ulit(jBits, tilesD - 1),
+    tZero: ulit(tBits, 0),
+    tOne: ulit(tBits, 1),
+    nZero: ulit(nBits, 0),
+    nOne: ulit(nBits, 1),
+    jZero: ulit(jBits, 0),
+    jOne: ulit(jBits, 1),
+    uZero: ulit(uAW, 0),
+    uOne: ulit(uAW, 1),
     // step from the last word of row {t, N-1} to the first of {t+1, 0}; taken modulo 2^uAW like the
     // Verilog addition (with T = 1 it only happens after the last row, when the walk ends)
-    uSkip: lit(uAW, ((2 ** nBits - N) * tilesD + 1) % 2 ** uAW),
-    lmZero: lit(lmAW, 0),
-    lmOne: lit(lmAW, 1),
-    oneC: lit(C, 1),
-    tilesDLit: lit(uAW, tilesD),
-    rFanin: lit(p.router.faninBits, D),
-    rTiles: lit(p.router.tilesBits, 1),
+    uSkip: ulit(uAW, ((2 ** nBits - N) * tilesD + 1) % 2 ** uAW),
+    lmZero: ulit(lmAW, 0),
+    lmOne: ulit(lmAW, 1),
+    oneC: ulit(C, 1),
+    tilesDLit: ulit(uAW, tilesD),
+    rFanin: ulit(p.router.faninBits, D),
+    rTiles: ulit(p.router.tilesBits, 1),
+    rsbZero: ulit(p.routerSumBits, 0),
+    rowsZero: ulit(rows, 0),
     // block bases (cfg_block times a constant; constant 0 with one block)
-    oneBlock: g.L === 1,
-    rwbaseInit: g.L === 1 ? lit(wrAW, 0) : `${resizeU("cfg_block", p.blockBits, wrAW)} * ${lit(wrAW, D)}`,
-    rbbaseInit: g.L === 1 ? lit(brAW, 0) : resizeU("cfg_block", p.blockBits, brAW),
-    xwbaseInit: g.L === 1 ? lit(g.wxAddrBits, 0) : `${resizeU("cfg_block", p.blockBits, g.wxAddrBits)} * ${lit(g.wxAddrBits, g.S * g.perExpW)}`,
-    xbbaseInit: g.L === 1 ? lit(g.bxAddrBits, 0) : `${resizeU("cfg_block", p.blockBits, g.bxAddrBits)} * ${lit(g.bxAddrBits, g.S * g.perExpB)}`,
+    oneBlock: m.L === 1,
+    rwbaseInit: m.L === 1 ? ulit(wrAW, 0) : `${resizeU("cfg_block", p.blockBits, wrAW)} * ${ulit(wrAW, D)}`,
+    rbbaseInit: m.L === 1 ? ulit(brAW, 0) : resizeU("cfg_block", p.blockBits, brAW),
+    xwbaseInit: m.L === 1 ? ulit(m.wxAddrBits, 0) : `${resizeU("cfg_block", p.blockBits, m.wxAddrBits)} * ${ulit(m.wxAddrBits, m.S * m.perExpW)}`,
+    xbbaseInit: m.L === 1 ? ulit(m.bxAddrBits, 0) : `${resizeU("cfg_block", p.blockBits, m.bxAddrBits)} * ${ulit(m.bxAddrBits, m.S * m.perExpB)}`,
     // with T = 1 the row is just n (t is always 0): a part-select of a concatenation is not Verilog-2005
-    rowTN: T === 1 ? resizeU("n", nBits, rowMemBits) : resizeU("{t, n}", rowBits, rowMemBits),
-    tkTagMem: resizeU("tk_tag", rowBits, rowMemBits),
-    mTagU: resizeU("m_tag", rowBits, uAW),
-    mTileU: resizeU("m_tile", p.core.engine.tileIdxBits, uAW),
-    rTagT: `r_tag[${rowBits - 1}:${nBits}]`,
+    rowTN: T === 1 ? resizeU("n", nBits, rowAddrBits) : resizeU("{t, n}", tnBits, rowAddrBits),
+    tkTagMem: resizeU("tk_tag", tnBits, rowAddrBits),
+    mTagU: resizeU("m_tag", tnBits, uAW),
+    mTileU: resizeU("m_tile", tileW, uAW),
+    rTagT: `r_tag[${tnBits - 1}:${nBits}]`,
     rTagN: `r_tag[${nBits - 1}:0]`,
     // truncations that leave a bit unread (T = 1 only)
-    tkTagTrunc: rowBits > rowMemBits,
-    mTagTrunc: rowBits > uAW,
-    tkTagUnused: rowBits > rowMemBits ? `tk_tag[${rowBits - 1}:${rowMemBits}]` : "",
-    mTagUnused: rowBits > uAW ? `m_tag[${rowBits - 1}:${uAW}]` : "",
+    tkTagTrunc: tnBits > rowAddrBits,
+    mTagTrunc: tnBits > uAW,
+    ...(tnBits > rowAddrBits ? { tkTagUnused: `tk_tag[${tnBits - 1}:${rowAddrBits}]` } : {}),
+    ...(tnBits > uAW ? { mTagUnused: `m_tag[${tnBits - 1}:${uAW}]` } : {}),
     tokPad: 2 ** nBits - N,
-    tokPadLit: `${2 ** nBits - N}'d0`,
-    dtiles: tilesOf(D, P).map((t) => ({ ...t, jLit: lit(jBits, t.j) })),
+    ...(2 ** nBits > N ? { tokPadLit: ulit(2 ** nBits - N, 0) } : {}),
+    dtiles: dtiles.map((t) => ({ lsb: t.lsb, w: t.w, wMsb: t.wMsb, jLit: ulit(jBits, t.j) })),
     // LIF_m lanes that no tile uses (D < P: the only tile is narrower than the lanes)
-    lmSpkUnusedLo: Math.max(...tilesOf(D, P).map((t) => t.w)),
-    hasLmSpkUnused: Math.max(...tilesOf(D, P).map((t) => t.w)) < P,
+    lmSpkUnusedLo: lmUsed,
+    hasLmSpkUnused: lmUsed < P,
     lanes: [...Array(P).keys()].map((l) => ({
       l,
+      uLsb: l * p.residBits,
+      mLsb: l * mB,
+      yLsb: l * p.accBits,
       u1Ext: sext(`u1_l${l}`, p.residBits, mB),
       yExt: sext(`y_l${l}`, p.accBits, mB),
     })),
-    satMax: vlit(mB, maxS(p.residBits)),
-    satMin: vlit(mB, minS(p.residBits)),
-    residMax: vlit(p.residBits, maxS(p.residBits)),
-    residMin: vlit(p.residBits, minS(p.residBits)),
+    satMax: slit(mB, maxS(p.residBits)),
+    satMin: slit(mB, minS(p.residBits)),
+    residMax: slit(p.residBits, maxS(p.residBits)),
+    residMin: slit(p.residBits, minS(p.residBits)),
     experts: [...Array(E).keys()].map((e) => ({
       e,
+      zLsb: e * p.accBits,
+      sLsb: e * p.routerSumBits,
       zExt: sext(`z_e${e}`, p.accBits, p.routerSumBits),
     })),
     cores: [...Array(C).keys()].map((c) => ({
       c,
-      slots: [...Array(g.S).keys()].filter((s) => s * C + c < E).map((s) => ({ s, e: s * C + c, lsb: (s * C + c) * rows, sLit: lit(g.slotBits, s) })),
-      spkExt: resizeU(`c_spk[${c * p.core.spkBits} +: ${p.core.spkBits}]`, p.core.spkBits, hsBits),
+      slots: [...Array(m.S).keys()].filter((s) => s * C + c < E).map((s) => ({ e: s * C + c, lsb: (s * C + c) * rows, sLit: ulit(m.slotBits, s) })),
+      spkExt: resizeU(`c_spk[${c * spkW} +: ${spkW}]`, spkW, hsBits),
+      saddrLsb: c * rowAddrBits,
+      ytagLsb: c * tnBits,
+      ytileLsb: c * tileW,
+      ydataLsb: c * yW,
+      spkLsb: c * spkW,
       last: c === C - 1,
     })),
     eMsb: E - 1,
@@ -325,34 +320,30 @@ export function moeHalfContext(r: Resolved, p: MoeHalfParams) {
     dMsb: D - 1,
     ecolMsb: E * rows - 1,
     mmW: P * mB,
-    tileW: p.core.engine.tileIdxBits,
-    yW: P * p.accBits,
-    spkW: p.core.spkBits,
-    cSaddrMsb: C * rowMemBits - 1,
-    cYtagMsb: C * rowBits - 1,
-    cYtileMsb: C * p.core.engine.tileIdxBits - 1,
-    cYdataMsb: C * P * p.accBits - 1,
-    cSpkMsb: C * p.core.spkBits - 1,
-    pcBits,
+    tileW,
+    yW,
+    spkW,
+    cSaddrMsb: C * rowAddrBits - 1,
+    cYtagMsb: C * tnBits - 1,
+    cYtileMsb: C * tileW - 1,
+    cYdataMsb: C * yW - 1,
+    cSpkMsb: C * spkW - 1,
     pcMsb: pcBits - 1,
-    pcNodes: pc.nodes,
+    pcNodes: pc.nodes.map(({ name, msb, a, b }) => ({ name, msb, a, b })),
     pcRoot: zext(pc.root.expr, pc.root.bits, pcBits),
     hsBits,
     hsMsb: hsBits - 1,
-    incBits: p.synIncBits,
     incMsb: p.synIncBits - 1,
     pcToInc: resizeU("pcq", pcBits, p.synIncBits),
     hsToInc: resizeU("hq", hsBits, p.synIncBits),
-    incF: lit(p.synIncBits, F),
-    incE: lit(p.synIncBits, E),
-    incD: lit(p.synIncBits, D),
-    incZero: lit(p.synIncBits, 0),
+    incF: ulit(p.synIncBits, F),
+    incE: ulit(p.synIncBits, E),
+    incD: ulit(p.synIncBits, D),
+    incZero: ulit(p.synIncBits, 0),
     incTo64: resizeU("syn_inc", p.synIncBits, 64),
     pcTo64: resizeU("pcq", pcBits, 64),
     hsTo64: resizeU("hq", hsBits, 64),
-    rowIdx: oneHotIndexMasks(rows, rowBits),
   };
-  return ctx;
 }
 
 /** The half and every submodule (cores, engines, LIF arrays, feeders, top-k), not the memories. */
@@ -370,13 +361,6 @@ export function renderMoeHalf(r: Resolved, p: MoeHalfParams): GeneratedFile[] {
 // ---------------------------------------------------------------------------------------------
 // Memory images (host-written weights and biases)
 
-function packWord(values: number[], bits: number): bigint {
-  let acc = 0n;
-  const mask = (1n << BigInt(bits)) - 1n;
-  for (let i = values.length - 1; i >= 0; i--) acc = (acc << BigInt(bits)) | (BigInt(values[i]) & mask);
-  return acc;
-}
-
 /**
  * Contents of the weight/bias memories for a model: memory module -> words (two's complement,
  * lane 0 in the LSBs).  Layout (b = block, s = slot, e = s*C + c, base(b,s) = (b*S + s) * perExpW):
@@ -387,8 +371,9 @@ function packWord(values: number[], bits: number): bigint {
  * Slots without an expert (e >= E) are zero.
  */
 export function moeHalfImage(r: Resolved, p: MoeHalfParams, model: Model): Map<string, bigint[]> {
-  const g = p.geo;
-  const { D, F, E, L, P, C, S, tilesD, tilesF } = g;
+  const g = p.moe;
+  const { D, F, E, L, C, S } = g;
+  const { lanes: P, tilesD, tilesF } = p.geo;
   if (model.blocks.length !== L) throw new Error(`moeHalfImage: model has ${model.blocks.length} blocks, config says ${L}`);
   const out = new Map<string, bigint[]>();
   const get = (prefix: string) => p.memories.find((m) => m.prefix === prefix)!.mem;
@@ -396,8 +381,8 @@ export function moeHalfImage(r: Resolved, p: MoeHalfParams, model: Model): Map<s
   const br = new Array<bigint>(get("br").depth).fill(0n);
   for (let b = 0; b < L; b++) {
     const rw = model.blocks[b].router;
-    for (let c = 0; c < D; c++) wr[b * D + c] = packWord(rw.weight.map((row) => row[c]), r.weightBits);
-    br[b] = packWord(rw.bias, r.biasBits);
+    for (let c = 0; c < D; c++) wr[b * D + c] = packLanes(rw.weight.map((row) => row[c]), r.weightBits);
+    br[b] = packLanes(rw.bias, r.biasBits);
   }
   out.set(get("wr").module, wr);
   out.set(get("br").module, br);
@@ -414,12 +399,12 @@ export function moeHalfImage(r: Resolved, p: MoeHalfParams, model: Model): Map<s
         const lanesOf = (j: number, out: number, f: (o: number) => number) =>
           [...Array(P).keys()].map((l) => (j * P + l < out ? f(j * P + l) : 0));
         for (let j = 0; j < tilesF; j++) {
-          for (let ci = 0; ci < D; ci++) wx[wBase + j * D + ci] = packWord(lanesOf(j, F, (o) => ew.fc1.weight[o][ci]), r.weightBits);
-          bx[bBase + j] = packWord(lanesOf(j, F, (o) => ew.fc1.bias[o]), r.biasBits);
+          for (let ci = 0; ci < D; ci++) wx[wBase + j * D + ci] = packLanes(lanesOf(j, F, (o) => ew.fc1.weight[o][ci]), r.weightBits);
+          bx[bBase + j] = packLanes(lanesOf(j, F, (o) => ew.fc1.bias[o]), r.biasBits);
         }
         for (let j = 0; j < tilesD; j++) {
-          for (let ci = 0; ci < F; ci++) wx[wBase + tilesF * D + j * F + ci] = packWord(lanesOf(j, D, (o) => ew.fc2.weight[o][ci]), r.weightBits);
-          bx[bBase + tilesF + j] = packWord(lanesOf(j, D, (o) => ew.fc2.bias[o]), r.biasBits);
+          for (let ci = 0; ci < F; ci++) wx[wBase + tilesF * D + j * F + ci] = packLanes(lanesOf(j, D, (o) => ew.fc2.weight[o][ci]), r.weightBits);
+          bx[bBase + tilesF + j] = packLanes(lanesOf(j, D, (o) => ew.fc2.bias[o]), r.biasBits);
         }
       }
     }
@@ -509,10 +494,10 @@ export interface MoeCycles {
  *   final   = T*N*tilesD + 1
  */
 export function moeHalfCycles(p: MoeHalfParams, w: MoeWork): MoeCycles {
-  const g = p.geo;
-  const words = g.T * g.N * g.tilesD;
+  const g = p.moe;
+  const words = g.T * g.N * p.geo.tilesD;
   const lifm = words + MOE_PHASE_FIXED.lifm;
-  const router = linearCycles(w.s1Row, 1, g.G) + MOE_PHASE_FIXED.router;
+  const router = linearCycles(w.s1Row, 1, p.geo.group) + MOE_PHASE_FIXED.router;
   const topk = p.routing === "per-token" ? g.N + MOE_PHASE_FIXED.topk : 0;
   const coreCycles: number[] = [];
   for (let c = 0; c < g.C; c++) {
@@ -525,8 +510,20 @@ export function moeHalfCycles(p: MoeHalfParams, w: MoeWork): MoeCycles {
   }
   const experts = Math.max(...coreCycles) + MOE_PHASE_FIXED.experts;
   const pairs = w.experts.reduce((a, x) => a + x.s1.length, 0);
-  const transfers = pairs * (1 + g.tilesD);
+  const transfers = pairs * (1 + p.geo.tilesD);
   const expertsMax = g.C === 1 ? experts : experts + transfers;
   const final = words + MOE_PHASE_FIXED.final;
   return { lifm, router, topk, coreCycles, experts, expertsMax, transfers, final, total: lifm + router + topk + experts + final };
 }
+
+/** The block (generator/blocks/block.ts); the top lists it in TOP_BLOCKS. */
+export const moeHalfBlock: Block<MoeHalfParams, void, MoeWork, MoeCycles> = {
+  name: "moeHalf",
+  golden: "generator/model/golden.ts",
+  testedBy: ["generator/blocks/moeHalf/moeHalf.test.ts"],
+  params: (r) => moeHalfParams(r),
+  render: renderMoeHalf,
+  memories: (p) => p.memories,
+  images: moeHalfImage,
+  cycles: moeHalfCycles,
+};

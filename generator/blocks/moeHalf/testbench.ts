@@ -8,10 +8,12 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Resolved } from "../../config/resolve.ts";
 import type { GoldenStats, Model } from "../../model/golden.ts";
-import { renderFile, type GeneratedFile } from "../../render/render.ts";
-import { writeHexFile } from "../../../tb/harness.ts";
+import { renderFile } from "../../render/render.ts";
+import { writeHexFile } from "../../sim/harness.ts";
+import { packLanes } from "../../util/lanes.ts";
 import { logicalMemory, renderRam1r1w } from "../memory/ram1r1w.ts";
 import { moeHalfImage, moeHalfPorts, renderMoeHalf, type MoeHalfParams } from "./moeHalf.ts";
+import type { GeneratedFile } from "../../core/files.ts";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 type T3 = number[][][];
@@ -23,12 +25,12 @@ export interface MoeTbInstance {
 }
 
 function umemOf(i: MoeTbInstance) {
-  return logicalMemory(`${i.r.name}_tb_umem`, "umem (testbench)", i.p.uDepth, i.p.uWidth);
+  return logicalMemory(`${i.r.name}_tb_umem`, "umem (testbench)", i.p.umem.depth, i.p.umem.width);
 }
 
 /** Cycle budget of one block (watchdog): far above any schedule of the half. */
 function maxCycles(i: MoeTbInstance): number {
-  const g = i.p.geo;
+  const g = { ...i.p.moe, ...i.p.geo, P: i.p.geo.lanes };
   const TN = g.T * g.N;
   return 10 * (2 * TN * g.tilesD + TN * (g.D + 8) + g.N + g.E * TN * (g.tilesF * (g.D + 8) + g.tilesD * (g.F + 8)) + 1000);
 }
@@ -44,7 +46,7 @@ export function renderMoeTb(tbModule: string, insts: MoeTbInstance[]): Generated
     tbModule,
     insts: insts.map((i, idx) => {
       const p = i.p;
-      const g = p.geo;
+      const g = { ...p.moe, ...p.geo, P: p.geo.lanes };
       const px = `i${idx}_`;
       const ports = moeHalfPorts(p);
       const fixed = new Set(["clk", "rst", "start", "cfg_block"]);
@@ -58,9 +60,9 @@ export function renderMoeTb(tbModule: string, insts: MoeTbInstance[]): Generated
         wires: ports.filter((q) => !fixed.has(q.name)).map((q) => ({ name: q.name, msb: q.width - 1 })),
         conns: ports.map((q) => ({ name: q.name, expr: q.name === "clk" || q.name === "rst" ? q.name : `${px}${q.name}` })),
         umemModule: umemOf(i).module,
-        uW: p.uWidth,
-        uWMsb: p.uWidth - 1,
-        uDepthLast: p.uDepth - 1,
+        uW: p.umem.width,
+        uWMsb: p.umem.width - 1,
+        uDepthLast: p.umem.depth - 1,
         dMsb: g.D - 1,
         rowsLast: g.rows - 1,
         selMsb: (p.routing === "per-token" ? g.N : g.rows) - 1,
@@ -123,13 +125,6 @@ export function blocksFromTrace(r: Resolved, trace: Record<string, T3>, stats: G
 
 const hexOf = (v: bigint, width: number) => v.toString(16).padStart(Math.ceil(width / 4), "0");
 
-function packSigned(values: number[], bits: number): bigint {
-  let acc = 0n;
-  const mask = (1n << BigInt(bits)) - 1n;
-  for (let i = values.length - 1; i >= 0; i--) acc = (acc << BigInt(bits)) | (BigInt(values[i]) & mask);
-  return acc;
-}
-
 /**
  * umem image of a [T][N][D] tensor: word row*tilesD + j, lane l = channel j*P + l.  Lanes
  * beyond D and the words of unused rows (n >= N) hold `junk` (deterministic in word, lane and
@@ -137,19 +132,19 @@ function packSigned(values: number[], bits: number): bigint {
  * sat(U1 + 0), i.e. unchanged).
  */
 export function umemWords(p: MoeHalfParams, U: T3, junkSeed = 0): bigint[] {
-  const g = p.geo;
+  const g = { ...p.moe, ...p.geo, P: p.geo.lanes };
   const lo = -(2 ** (p.residBits - 1));
   const span = 2 ** p.residBits;
   const junk = (w: number, l: number) => (junkSeed === 0 ? 0 : lo + ((((w + 1) * 7919 + l * 104729 + junkSeed * 15485863) >>> 0) % span));
   const words: bigint[] = [];
-  for (let w = 0; w < p.uDepth; w++) words.push(packSigned([...Array(g.P).keys()].map((l) => junk(w, l)), p.residBits));
+  for (let w = 0; w < p.umem.depth; w++) words.push(packLanes([...Array(g.P).keys()].map((l) => junk(w, l)), p.residBits));
   for (let t = 0; t < g.T; t++)
     for (let n = 0; n < g.N; n++) {
       const row = t * 2 ** g.nBits + n;
       for (let j = 0; j < g.tilesD; j++) {
         const w = row * g.tilesD + j;
         const lanes = [...Array(g.P).keys()].map((l) => (j * g.P + l < g.D ? U[t][n][j * g.P + l] : junk(w, l)));
-        words[w] = packSigned(lanes, p.residBits);
+        words[w] = packLanes(lanes, p.residBits);
       }
     }
   return words;
@@ -171,7 +166,7 @@ export function writeMoeRun(dir: string, insts: MoeTbInstance[], runs: MoeRun[],
   fs.mkdirSync(dir, { recursive: true });
   insts.forEach((inst, idx) => {
     const { r, p } = inst;
-    const g = p.geo;
+    const g = { ...p.moe, ...p.geo, P: p.geo.lanes };
     const run = runs[idx];
     const pre = path.join(dir, `i${idx}`);
     writeHexFile(`${pre}.meta.hex`, [run.blocks.length.toString(16)]);
@@ -181,8 +176,8 @@ export function writeMoeRun(dir: string, insts: MoeTbInstance[], runs: MoeRun[],
       writeHexFile(`${pre}.${m.mem.module}.hex`, img.get(m.mem.module)!.map((w) => hexOf(w, m.mem.width)));
     }
     run.blocks.forEach((blk, b) => {
-      writeHexFile(`${pre}.b${b}.u1.hex`, umemWords(p, blk.u1, junkSeed && junkSeed + b).map((w) => hexOf(w, p.uWidth)));
-      writeHexFile(`${pre}.b${b}.u2.hex`, umemWords(p, blk.u2, junkSeed && junkSeed + b).map((w) => hexOf(w, p.uWidth)));
+      writeHexFile(`${pre}.b${b}.u1.hex`, umemWords(p, blk.u1, junkSeed && junkSeed + b).map((w) => hexOf(w, p.umem.width)));
+      writeHexFile(`${pre}.b${b}.u2.hex`, umemWords(p, blk.u2, junkSeed && junkSeed + b).map((w) => hexOf(w, p.umem.width)));
       const s1 = new Array<bigint>(g.rows).fill(0n);
       for (let t = 0; t < g.T; t++) for (let n = 0; n < g.N; n++) s1[t * 2 ** g.nBits + n] = bitsOf(blk.s1[t][n]);
       writeHexFile(`${pre}.b${b}.s1.hex`, s1.map((w) => hexOf(w, g.D)));

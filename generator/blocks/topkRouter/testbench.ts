@@ -6,12 +6,14 @@ import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Resolved } from "../../config/resolve.ts";
-import { renderFile, type GeneratedFile } from "../../render/render.ts";
+import { pick, renderFile } from "../../render/render.ts";
 import { maxS, minS } from "../../util/bits.ts";
 import { Prng } from "../../util/prng.ts";
-import { packHex, writeHexFile } from "../../../tb/harness.ts";
+import { writeHexFile } from "../../sim/harness.ts";
+import { packLanes } from "../../util/lanes.ts";
 import { selMask } from "./golden.ts";
 import { renderTopkRouter, topkRouterContext, type TopkRouterParams } from "./topkRouter.ts";
+import type { GeneratedFile } from "../../core/files.ts";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -59,11 +61,12 @@ export function renderTopkTb(tbModule: string, insts: TopkTbInstance[]): Generat
     insts: insts.map((i) => {
       const l = layout(i);
       return {
-        ...topkRouterContext(i.p),
+        ...pick(topkRouterContext(i.p), "module", "E", "k", "zBits", "eMsb", "scoresMsb", "tagMsb"),
         label: i.label,
         stimMsb: l.stimBits - 1,
         expMsb: l.expBits - 1,
         lastVec: vectorCount(i) - 1,
+        vecCount: vectorCount(i),
         gapLsb: l.gapLsb,
         tagHi: l.tagHi,
         tagLo: l.tagLo,
@@ -169,7 +172,7 @@ export function writeTopkStimulus(dir: string, insts: TopkTbInstance[], seed: nu
       if (z.some((a, i) => mask[i] && z.some((b, j) => !mask[j] && a === b))) tieDecided++;
       const tag = rng.int(0, 2 ** p.tagBits - 1);
       const gap = rng.next() < 0.75 ? 0 : rng.int(1, 3);
-      const word = (BigInt(gap) << BigInt(l.gapLsb)) | (BigInt(tag) << BigInt(l.tagLo)) | BigInt("0x" + packHex(z, p.zBits));
+      const word = (BigInt(gap) << BigInt(l.gapLsb)) | (BigInt(tag) << BigInt(l.tagLo)) | packLanes(z, p.zBits);
       stim.push(word.toString(16));
       const sel = mask.reduce((a, s, i) => a | (BigInt(s) << BigInt(i)), 0n);
       exp.push(((BigInt(tag) << BigInt(p.E)) | sel).toString(16));

@@ -9,7 +9,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, it, beforeAll } from "vitest";
 import { resolveInput, type Resolved } from "../../config/resolve.ts";
-import { buildDir, buildSim, runSim, runSimExpectPass, simValue, SIMS, type Built } from "../../../tb/harness.ts";
+import { buildDir, buildSim, runSim, runSimExpectPass, simValue, SIMS, type Built } from "../../sim/harness.ts";
 import { verilatorLint } from "../../toolchain/verilator.ts";
 import { yosysSynth } from "../../toolchain/yosys.ts";
 import { Prng } from "../../util/prng.ts";

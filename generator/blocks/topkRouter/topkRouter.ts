@@ -16,8 +16,10 @@
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Resolved } from "../../config/resolve.ts";
-import { renderVerilog, type GeneratedFile } from "../../render/render.ts";
+import { renderVerilog } from "../../render/render.ts";
 import { adderTree, busBits, type AdderTreeNode } from "../../util/adderTree.ts";
+import type { Block } from "../block.ts";
+import type { GeneratedFile } from "../../core/files.ts";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -47,7 +49,7 @@ export interface TopkRouterParams {
   addersPerExpert: number;
   /** adder levels of the popcount tree (0 unless mode = "count") */
   treeLevels: number;
-  /** popcount tree, in declaration order (empty unless mode = "count") */
+  /** popcount tree of one expert's "beaten by" bits (bus `bt`), in declaration order (empty unless mode = "count") */
   tree: AdderTreeNode[];
   /** name and width of the tree's root (the count of experts beating e) */
   countName: string;
@@ -73,8 +75,8 @@ export interface TopkRouterOptions {
 export function topkRouterParams(r: Resolved, o: TopkRouterOptions): TopkRouterParams {
   const E = r.E;
   const k = r.k;
-  if (!Number.isInteger(E) || E < 1) throw new Error(`topkRouter: experts = ${E} must be >= 1`);
-  if (!Number.isInteger(k) || k < 1 || k > E) throw new Error(`topkRouter: topK = ${k} must be in 1..${E} (experts)`);
+  // model.topK <= model.experts is a rule of the config (generator/config/validate.ts); this guards hand-built configs
+  if (!(Number.isInteger(E) && E >= 1 && Number.isInteger(k) && k >= 1 && k <= E)) throw new Error(`internal: topkRouter: topK = ${k} outside 1..${E}`);
   if (!Number.isInteger(o.zBits) || o.zBits < 1 || o.zBits > 48) throw new Error(`topkRouter: zBits = ${o.zBits} must be in 1..48`);
   if (!Number.isInteger(o.tagBits) || o.tagBits < 1) throw new Error(`topkRouter: tagBits = ${o.tagBits} must be >= 1`);
   if (o.tag !== undefined && !/^[A-Za-z0-9_]+$/.test(o.tag)) throw new Error(`topkRouter: tag '${o.tag}' must be a Verilog identifier suffix`);
@@ -120,20 +122,27 @@ function beatenBy(e: number, E: number): string {
  */
 export function topkRouterContext(p: TopkRouterParams) {
   const active = p.mode !== "all";
-  const pairs: { i: number; j: number; c: string; zi: string; zj: string }[] = [];
-  if (active) for (let i = 0; i < p.E; i++) for (let j = i + 1; j < p.E; j++) pairs.push({ i, j, c: cName(i, j), zi: zName(i), zj: zName(j) });
+  const pairs: { c: string; zi: string; zj: string }[] = [];
+  if (active) for (let i = 0; i < p.E; i++) for (let j = i + 1; j < p.E; j++) pairs.push({ c: cName(i, j), zi: zName(i), zj: zName(j) });
+  const wires = (t: AdderTreeNode[]) => t.map(({ name, msb, a, b }) => ({ name, msb, a, b }));
   return {
-    ...p,
+    module: p.module,
+    E: p.E,
+    k: p.k,
+    zBits: p.zBits,
+    comparators: p.comparators,
+    addersPerExpert: p.addersPerExpert,
+    treeLevels: p.treeLevels,
+    countBits: p.countBits,
     isAll: p.mode === "all",
     isNor: p.mode === "nor",
-    isCount: p.mode === "count",
     Em1: p.E - 1,
     eMsb: p.E - 1,
     beatMsb: p.E - 2,
     zMsb: p.zBits - 1,
     tagMsb: p.tagBits - 1,
     scoresMsb: p.E * p.zBits - 1,
-    scores: active ? [...Array(p.E).keys()].map((e) => ({ e, name: zName(e), lsb: e * p.zBits })) : [],
+    scores: active ? [...Array(p.E).keys()].map((e) => ({ name: zName(e), lsb: e * p.zBits })) : [],
     pairs,
     experts: active
       ? [...Array(p.E).keys()].map((e) => {
@@ -142,7 +151,7 @@ export function topkRouterContext(p: TopkRouterParams) {
             e,
             bt: `bt${e}`,
             beatenBy: beatenBy(e, p.E),
-            tree: t ? t.nodes : [],
+            tree: t ? wires(t.nodes) : [],
             count: t ? t.root.expr : "",
           };
         })
@@ -154,3 +163,13 @@ export function topkRouterContext(p: TopkRouterParams) {
 export function renderTopkRouter(r: Resolved, p: TopkRouterParams): GeneratedFile[] {
   return [renderVerilog(r, path.join(here, "topkRouter.v.hbs"), `${p.module}.v`, `top-${p.k} of ${p.E} router (${p.zBits}-bit scores)`, topkRouterContext(p))];
 }
+
+/** The block (generator/blocks/block.ts): no memory; latency 1, one selection per cycle. */
+export const topkRouterBlock: Block<TopkRouterParams, TopkRouterOptions> = {
+  name: "topkRouter",
+  golden: "generator/blocks/topkRouter/golden.ts",
+  testedBy: ["generator/blocks/topkRouter/topkRouter.test.ts"],
+  params: topkRouterParams,
+  render: renderTopkRouter,
+  memories: () => [],
+};

@@ -9,7 +9,7 @@ import path from "node:path";
 import { describe, expect, it, beforeAll } from "vitest";
 import { resolveInput } from "../../config/resolve.ts";
 import type { UserConfigInput } from "../../config/schema.ts";
-import { buildDir, buildSim, runSim, runSimExpectPass, simValue, SIMS, type Built } from "../../../tb/harness.ts";
+import { buildDir, buildSim, runSim, runSimExpectPass, simValue, SIMS, type Built } from "../../sim/harness.ts";
 import { verilatorLint } from "../../toolchain/verilator.ts";
 import { yosysSynth } from "../../toolchain/yosys.ts";
 import { attentionCycleModel, attentionCycles, attentionParams, renderAttention } from "./attentionCore.ts";
@@ -58,7 +58,7 @@ describe("attention parameters and cycle model", () => {
     const [aa, ab, ac, ad, ae, af] = shapes.map((s) => s.p);
     expect([aa, ab, ac, ad, ae, af].map((p) => p.passes)).toEqual([1, 2, 2, 2, 2, 1]);
     // one LIF_attn state memory per core: depth lifSets * P * N, d lanes of stateBits
-    expect(ab.memories.map((m) => [m.module, m.depth, m.width])).toEqual([
+    expect(ab.memories.map(({ mem: m }) => [m.module, m.depth, m.width])).toEqual([
       ["ab_attn_la0_state", 2 * 2 * 5, 3 * 6],
       ["ab_attn_la1_state", 2 * 2 * 5, 3 * 6],
     ]);
@@ -70,7 +70,7 @@ describe("attention parameters and cycle model", () => {
     expect(attentionCycleModel(ab).perInference).toBe(3 * 2 * ab.cycles);
     // default config: 12 heads on 12 cores, 64 tokens
     const p = attentionParams(resolveInput({ name: "dflt" }));
-    expect([p.passes, p.d, p.yBits, p.memories.length, p.memories[0].depth, p.memories[0].width]).toEqual([1, 32, 12, 12, 64, 32 * 16]);
+    expect([p.passes, p.d, p.yBits, p.memories.length, p.memories[0].mem.depth, p.memories[0].mem.width]).toEqual([1, 32, 12, 12, 64, 32 * 16]);
   });
 });
 

@@ -2,13 +2,13 @@
  * Simulation harness shared by every block's tests and by `st3d run`:
  * build a testbench on Icarus or Verilator, run it with plusargs, and demand
  * the one-line verdict "PASS <name>" (a testbench prints "FAIL ..." and calls
- * $fatal on any mismatch).  Also: hex files for $readmemh.
+ * $fatal on any mismatch).  Also: hex files for $readmemh (words packed by util/lanes.ts).
  */
 import fs from "node:fs";
 import path from "node:path";
-import { icarusBuild, icarusRun } from "../generator/toolchain/icarus.ts";
-import { verilatorBuild, verilatorRun, tail } from "../generator/toolchain/verilator.ts";
-import { REPO_ROOT } from "../generator/render/render.ts";
+import { icarusBuild, icarusRun } from "../toolchain/icarus.ts";
+import { verilatorBuild, verilatorRun, tail } from "../toolchain/verilator.ts";
+import { REPO_ROOT } from "../core/paths.ts";
 
 export type Sim = "icarus" | "verilator";
 export const SIMS: Sim[] = ["icarus", "verilator"];
@@ -60,35 +60,6 @@ export function simValue(r: SimResult, key: string): number {
   const l = r.lines.find((x) => x.startsWith(key + " "));
   if (!l) throw new Error(`testbench printed no '${key}' line`);
   return Number(l.slice(key.length + 1).trim());
-}
-
-/** Two's-complement hex of a value in `width` bits (for $readmemh). */
-export function toHex(v: number, width: number): string {
-  const digits = Math.ceil(width / 4);
-  let b = BigInt(v);
-  if (b < 0n) b += 1n << BigInt(width);
-  if (b < 0n || b >= 1n << BigInt(width)) throw new Error(`toHex: ${v} does not fit ${width} bits`);
-  return b.toString(16).padStart(digits, "0");
-}
-
-/** Pack several fields (field 0 in the least significant bits) into one hex word. */
-export function packHex(values: number[], width: number): string {
-  let acc = 0n;
-  for (let i = values.length - 1; i >= 0; i--) {
-    let b = BigInt(values[i]);
-    if (b < 0n) b += 1n << BigInt(width);
-    if (b < 0n || b >= 1n << BigInt(width)) throw new Error(`packHex: ${values[i]} does not fit ${width} bits`);
-    acc = (acc << BigInt(width)) | b;
-  }
-  return acc.toString(16).padStart(Math.ceil((values.length * width) / 4), "0");
-}
-
-/** Decode a two's-complement field. */
-export function fromBits(b: bigint, width: number, signed: boolean): number {
-  const mask = (1n << BigInt(width)) - 1n;
-  let v = b & mask;
-  if (signed && v >> BigInt(width - 1)) v -= 1n << BigInt(width);
-  return Number(v);
 }
 
 export function writeHexFile(file: string, words: string[]): void {
