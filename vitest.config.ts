@@ -1,4 +1,9 @@
+import path from "node:path";
 import { defineConfig } from "vitest/config";
+
+// tests use their own cache (warm across runs, never the user's ~/.cache/st3d); a test that
+// needs a cold cache sets a temporary ST3D_CACHE itself
+const cache = process.env.ST3D_TEST_CACHE ?? path.resolve("build/test-cache");
 
 export default defineConfig({
   test: {
@@ -8,5 +13,6 @@ export default defineConfig({
     pool: "forks",
     maxWorkers: 2,
     reporters: ["default"],
+    env: { ST3D_CACHE: cache },
   },
 });

@@ -11,7 +11,9 @@ import { resolve, ST3D_VERSION, type Resolved } from "./config/resolve.ts";
 import { configSchema } from "./config/schema.ts";
 import { describeTable, resolvedJson } from "./config/describe.ts";
 import { buildDesign } from "./design.ts";
-import { MANIFEST, OutputError, writeOutputDir, type Manifest } from "./output.ts";
+import { checkOutputDir, MANIFEST, OutputError, writeOutputDir, type Manifest } from "./output.ts";
+import { cacheClean, cacheRoot, cacheUsage } from "./cache/cache.ts";
+import { progress } from "./progress/progress.ts";
 import { ToolFailedError, ToolMissingError } from "./toolchain/tools.ts";
 import { verilatorLint } from "./toolchain/verilator.ts";
 import { yosysSynth } from "./toolchain/yosys.ts";
@@ -28,6 +30,27 @@ function fail(e: unknown): never {
   if (err && KNOWN_ERRORS.includes(err.name ?? err.constructor?.name)) console.error(`st3d: ${err.message}`);
   else console.error(`st3d: internal error: ${err?.message ?? String(e)} (set ST3D_DEBUG=1 for the stack; please report it)`);
   process.exit(1);
+}
+
+const FORCE_HELP = "replace st3d's own earlier output in that folder even where its files were edited (never a file st3d did not write, a git repository, the installation, home, / or the current folder)";
+
+/** A PRNG seed: a decimal integer 0..2^32-1 (mulberry32 state), never wrapped. */
+export function parseSeed(s: string): number {
+  const t = s.trim();
+  if (!/^\d+$/.test(t) || Number(t) > 0xffffffff) throw new UsageError(`--seed must be an integer from 0 to 4294967295 (a 32-bit seed), got '${s}'`);
+  return Number(t);
+}
+
+function parseCount(s: string, what: string): number {
+  if (!/^\s*\d+\s*$/.test(s) || !(Number(s) > 0) || !Number.isSafeInteger(Number(s))) throw new UsageError(`${what} must be a positive integer, got '${s}'`);
+  return Number(s);
+}
+
+/** "from:to", "from:", ":to" or "from" (cycles). */
+export function parseWindowArg(s: string): { from?: number; to?: number } {
+  const m = /^\s*(\d*)\s*(?::\s*(\d*)\s*)?$/.exec(s);
+  if (!m || (m[1] === "" && (m[2] ?? "") === "")) throw new UsageError(`--waves-window must be <from>:<to> in simulation cycles (e.g. 1000:2000, 1000:, :5000), got '${s}'`);
+  return { from: m[1] ? Number(m[1]) : undefined, to: m[2] ? Number(m[2]) : undefined };
 }
 
 export function loadResolved(ref: string): Resolved {
@@ -90,17 +113,18 @@ export function buildProgram(): Command {
 
   program
     .command("generate")
-    .description("generate the RTL, testbench data and reports of a config into a folder (written atomically)")
+    .description("generate the RTL, testbench data and reports of a config into a folder (written atomically; docs/OUTPUTS.md)")
     .argument("<config>", "config file or preset")
-    .option("-o, --out <dir>", "output folder", "out/rtl")
-    .option("--force", "replace a folder that holds files st3d did not generate or that were edited (they are deleted; never the current folder, its parents, home or /)")
+    .option("-o, --out <dir>", "output folder (new, empty, or st3d's own earlier output)", "out/rtl")
+    .option("--force", FORCE_HELP)
     .option("--physical", "also the physical 3D views: 3d_manifest.json (areas, bond budget), partition.txt, 3Dblox package (runs Yosys on every module; cached)")
     .action(
       action((cfg: string, opts: { out: string; force?: boolean; physical?: boolean }) => {
         const r = loadResolved(cfg);
-        if (opts.physical) console.error("[generate] synthesizing every module with Yosys for areas and partition.txt (cached in build/partition-cache) ...");
+        checkOutputDir(opts.out, { force: opts.force }); // before any (long) work
+        if (opts.physical) console.error("[generate] synthesizing every module with Yosys for areas and partition.txt (cached) ...");
         const d = buildDesign(r, { physical: opts.physical });
-        const written = writeOutputDir(opts.out, d.files, { generator: `st3d ${r.version}`, design: r.name, configHash: r.hash, tops: d.tops }, { force: opts.force });
+        const written = writeOutputDir(opts.out, d.files, { generator: `st3d ${r.version}`, command: "generate", design: r.name, configHash: r.hash, tops: d.tops }, { force: opts.force });
         console.log(`generated ${written.length} files for '${r.name}' (config hash ${r.hash}) in ${opts.out}`);
       }),
     );
@@ -115,13 +139,18 @@ export function buildProgram(): Command {
         const files = m.files.filter((f) => (f.kind === "rtl" || f.kind === "sim") && f.path.endsWith(".v")).map((f) => path.join(dir, f.path));
         const tops = m.tops ?? [];
         let bad = 0;
+        const p = progress("lint", { total: tops.length, unit: "tops" });
         for (const top of tops) {
+          p.set(tops.indexOf(top), `verilator --lint-only -Wall ${top}`);
           const res = await verilatorLint(files, top);
+          p.tick(1, top);
           if (!res.ok) {
             bad++;
+            p.log(`${top}: ${res.warnings.length} warning(s)`);
             console.log(`${top}: ${res.warnings.length} warning(s)\n${res.warnings.join("\n")}`);
           } else console.log(`${top}: clean`);
         }
+        p.done();
         if (bad) throw new ToolFailedError("verilator", "", `lint found warnings in ${bad} of ${tops.length} top(s)`);
         console.log(`lint: ${tops.length} top(s), ${files.length} files, 0 warnings`);
       }),
@@ -146,49 +175,113 @@ export function buildProgram(): Command {
 
   program
     .command("run")
-    .description("simulate an inference of the generated RTL through its host port (SPEC §4), or the golden model with --golden")
+    .description("simulate an inference of the generated RTL through its host port (SPEC §4), or the golden model with --golden; results in -o (docs/RUN.md)")
     .requiredOption("-c, --config <config>", "config file or preset")
-    .requiredOption("-w, --weights <dir>", "folder of .npy tensors named like a PyTorch state_dict (SPEC §3)")
+    .requiredOption("-w, --weights <dir>", "folder of .npy tensors named like a PyTorch state_dict (docs/MODEL.md)")
     .requiredOption("-i, --input <file>", "U0 as .npy [T, N, D]")
-    .requiredOption("-o, --out <dir>", "output folder: output.npy and run.json are written there")
+    .requiredOption("-o, --out <dir>", "output folder (new, empty, or st3d's own earlier output): output.npy, run.json, ...")
     .addOption(new Option("--sim <sim>", "simulator").choices(["verilator", "icarus"]).default("verilator"))
     .addOption(new Option("--view <view>", "2d top, or the 3D tiers assembled through their F2F ports").choices(["2d", "3d"]).default("2d"))
     .option("--golden", "run the TypeScript golden model only (no RTL)")
-    .option("--work <dir>", "build cache folder", "build/run")
+    .option("--check [weights]", "compare the RTL with the golden model after every half of every block, the output and the counters; report the first mismatch (exit 1). With a folder: the golden model runs on those weights")
+    .addOption(new Option("--waves [format]", "dump a waveform into the output folder: vcd (default) or fst").choices(["vcd", "fst"]).preset("vcd"))
+    .option("--waves-window <from:to>", "with --waves: only simulation cycles from..to (either may be left out, e.g. 1200: or :5000; run.json 'startCycle' and perBlock[].startCycle give cycle numbers)")
+    .option("--keep", "keep the build, the host command file and a replay script in <out>/debug/")
+    .option("--max-cycles <n>", "stop the simulation as a failure after n clock cycles (default 100000000)")
+    .option("--force", FORCE_HELP)
     .action(
-      action(async (opts: { config: string; weights: string; input: string; out: string; sim: "verilator" | "icarus"; view: "2d" | "3d"; golden?: boolean; work: string }) => {
-        const r = loadResolved(opts.config);
-        const { st3dRun } = await import("./run/run.ts");
-        const t0 = Date.now();
-        const res = await st3dRun(r, { weights: opts.weights, input: opts.input, out: opts.out, sim: opts.sim, view: opts.view, golden: opts.golden, workDir: opts.work, log: (m) => console.error(`[run] ${m}`) });
-        const j = res.json;
-        console.log(
-          opts.golden
-            ? `golden: ${j.synapticOps} synaptic ops, ${j.spikes} spikes -> ${opts.out}/output.npy`
-            : `${j.simulator} ${j.view}: ${j.cycles} cycles, ${j.synapticOps} synaptic ops, utilization ${(100 * (j.utilization as number)).toFixed(1)}% (${((Date.now() - t0) / 1000).toFixed(1)} s) -> ${opts.out}/output.npy, run.json`,
-        );
-      }),
+      action(
+        async (opts: {
+          config: string;
+          weights: string;
+          input: string;
+          out: string;
+          sim: "verilator" | "icarus";
+          view: "2d" | "3d";
+          golden?: boolean;
+          check?: boolean | string;
+          waves?: "vcd" | "fst";
+          wavesWindow?: string;
+          keep?: boolean;
+          maxCycles?: string;
+          force?: boolean;
+        }) => {
+          const r = loadResolved(opts.config);
+          const { st3dRun } = await import("./run/run.ts");
+          const t0 = Date.now();
+          const res = await st3dRun(r, {
+            weights: opts.weights,
+            input: opts.input,
+            out: opts.out,
+            sim: opts.sim,
+            view: opts.view,
+            golden: opts.golden,
+            check: opts.check,
+            waves: opts.waves,
+            wavesWindow: opts.wavesWindow !== undefined ? parseWindowArg(opts.wavesWindow) : undefined,
+            keep: opts.keep,
+            maxCycles: opts.maxCycles !== undefined ? parseCount(opts.maxCycles, "--max-cycles") : undefined,
+            force: opts.force,
+            progress: true,
+          });
+          const j = res.json;
+          const where = `results in ${opts.out}: ${res.files.join(", ")}`;
+          console.log(
+            opts.golden
+              ? `golden: ${j.synapticOps} synaptic ops, ${j.spikes} spikes (${((Date.now() - t0) / 1000).toFixed(1)} s); ${where}`
+              : `${j.simulator} ${j.view}: ${j.cycles} cycles, ${j.synapticOps} synaptic ops, utilization ${(100 * (j.utilization ?? 0)).toFixed(1)}% (${((Date.now() - t0) / 1000).toFixed(1)} s); ${where}`,
+          );
+        },
+      ),
     );
 
   program
     .command("random-model")
-    .description("write a random model (weights/*.npy) and input (input.npy) for a config, with roughly the requested spike density")
+    .description("write a random model (weights/*.npy) and input (input.npy) for a config into a folder, atomically, with roughly the requested spike density")
     .argument("<config>", "config file or preset")
-    .option("-s, --seed <n>", "PRNG seed", "1")
+    .option("-s, --seed <n>", "PRNG seed, an integer 0..4294967295", "1")
     .option("-d, --density <p>", "target spike density of the LIF outputs (0..1)", "0.15")
-    .requiredOption("-o, --out <dir>", "output folder")
+    .requiredOption("-o, --out <dir>", "output folder (new, empty, or st3d's own earlier output)")
+    .option("--force", FORCE_HELP)
     .action(
-      action(async (cfg: string, opts: { seed: string; density: string; out: string }) => {
+      action(async (cfg: string, opts: { seed: string; density: string; out: string; force?: boolean }) => {
         const r = loadResolved(cfg);
-        const seed = Number(opts.seed);
+        const seed = parseSeed(opts.seed);
         const density = Number(opts.density);
-        if (!Number.isInteger(seed)) throw new UsageError(`--seed must be an integer, got '${opts.seed}'`);
-        if (!(density > 0 && density < 1)) throw new UsageError(`--density must be between 0 and 1 (exclusive), got '${opts.density}'`);
-        const { randomModel, writeModelDir, writeInput } = await import("./model/tensors.ts");
+        if (!/^\s*[0-9.eE+-]+\s*$/.test(opts.density) || !(density > 0 && density < 1)) throw new UsageError(`--density must be a number between 0 and 1 (exclusive), got '${opts.density}'`);
+        checkOutputDir(opts.out, { force: opts.force });
+        const { randomModel, modelFiles, inputNpy } = await import("./model/tensors.ts");
+        // big models take seconds: say so (the work is synchronous, so counted steps, no heartbeat)
+        const params = r.L * (4 * r.D * r.D + r.E * r.D + r.E * 2 * r.D * r.F);
+        const p = params > 2_000_000 ? progress("random-model", { total: 3, unit: "steps" }) : null;
+        p?.set(0, `drawing ${params} weights`);
         const { model, input } = randomModel(r, seed, density);
-        writeModelDir(r, model, path.join(opts.out, "weights"));
-        writeInput(r, input, path.join(opts.out, "input.npy"));
-        console.log(`wrote ${path.join(opts.out, "weights")}/ and ${path.join(opts.out, "input.npy")} (seed ${seed}, density ${density})`);
+        p?.tick(1, "serializing");
+        const files = [...modelFiles(r, model, "weights/"), { path: "input.npy", kind: "tensor", content: inputNpy(r, input) }];
+        p?.tick(1, `writing ${opts.out}`);
+        writeOutputDir(opts.out, files, { generator: `st3d ${r.version}`, command: "random-model", design: r.name, configHash: r.hash }, { force: opts.force });
+        p?.tick(1);
+        p?.done(`${files.length - 1} tensors`);
+        console.log(`wrote ${path.join(opts.out, "weights")}/ (${files.length - 1} tensors) and ${path.join(opts.out, "input.npy")} (seed ${seed}, density ${density}); results in ${opts.out}`);
+      }),
+    );
+
+  program
+    .command("cache")
+    .description("show the st3d cache (root, size per kind) or clean it; root: $ST3D_CACHE, else $XDG_CACHE_HOME/st3d, else ~/.cache/st3d (docs/CACHE.md)")
+    .argument("[action]", "'clean' removes every entry (or one kind with --kind)")
+    .option("--kind <kind>", "only this kind (sim, synth, partition, ...)")
+    .action(
+      action((act: string | undefined, opts: { kind?: string }) => {
+        const root = cacheRoot();
+        if (act === undefined || act === "show") {
+          const u = cacheUsage(root);
+          console.log(`st3d cache: ${root}${u.length ? "" : " (empty)"}`);
+          for (const k of u) console.log(`  ${k.kind.padEnd(12)} ${String(k.entries).padStart(5)} entries  ${(k.bytes / 1e6).toFixed(1).padStart(8)} MB`);
+        } else if (act === "clean") {
+          const removed = cacheClean(opts.kind, root);
+          console.log(removed.length ? `removed ${removed.join(", ")}` : `nothing to remove in ${root}`);
+        } else throw new UsageError(`st3d cache: unknown action '${act}' (use 'show' or 'clean')`);
       }),
     );
 

@@ -2,7 +2,8 @@
 # st3d toolchain setup — idempotent.  Installs what is missing, says exactly what to run
 # when it cannot.  Used by 'npm test', 'npm run demo' and CI.
 #   npm dependencies : npm ci (or npm install) when node_modules is missing or stale
-#   Debian packages  : verilator iverilog yosys opensta qflow-tech-osu018 chromium slurm-wlm munge
+#   Debian packages  : verilator iverilog yosys opensta qflow-tech-osu018 chromium gtkwave zlib1g-dev g++ make
+#                      slurm-wlm munge
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -30,6 +31,10 @@ command -v yosys     >/dev/null 2>&1 || need+=(yosys)
 command -v sta       >/dev/null 2>&1 || need+=(opensta)
 [ -f /usr/share/qflow/tech/osu018/osu018_stdcells.lib ] || need+=(qflow-tech-osu018)
 [ -x /usr/bin/chromium ]  || need+=(chromium)   # headless checks of report.html / sweep.html (generator/html/browser.ts)
+command -v vcd2fst   >/dev/null 2>&1 || need+=(gtkwave)     # st3d run --waves fst: fst2vcd / vcd2fst (generator/run/waves.ts)
+[ -f /usr/include/zlib.h ] || need+=(zlib1g-dev)          # Verilator --trace-fst links zlib
+command -v g++ >/dev/null 2>&1 || need+=(g++)             # Verilator --binary compiles C++
+command -v make >/dev/null 2>&1 || need+=(make)
 command -v slurmctld >/dev/null 2>&1 && command -v slurmd >/dev/null 2>&1 && command -v sbatch >/dev/null 2>&1 || need+=(slurm-wlm)   # st3d sweep --slurm test (scripts/slurm/local-cluster.sh)
 command -v munged    >/dev/null 2>&1 || need+=(munge)
 

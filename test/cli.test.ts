@@ -49,6 +49,35 @@ describe("st3d validate", () => {
   });
 });
 
+describe("config files that are not one plain mapping", () => {
+  const refused = async (file: string, ...must: RegExp[]) => {
+    const r = await st3d(["validate", file]);
+    expect(r.exitCode, r.all).not.toBe(0);
+    const lines = r.stderr.trim().split("\n");
+    expect(lines[0]).toMatch(/^st3d: /);
+    for (const m of must) expect(r.stderr).toMatch(m);
+    expect(r.all).not.toMatch(/internal error|parseAllDocuments|at .*\.ts:\d+/);
+  };
+  it("duplicate keys are refused in JSON as in YAML, naming the field and where", async () => {
+    await refused(cfgFile('{"name": "a", "model": {"dim": 8, "dim": 16}}'), /model\.dim: duplicate key \(at line:column 1:25 and 1:35\)/);
+    await refused(cfgFile("name: a\nmodel:\n  dim: 8\n  dim: 16\n", "yaml"), /model\.dim: duplicate key \(at line:column 3:3 and 4:3\)/);
+  });
+  it("several YAML documents: a clear message, no library hint", async () => {
+    await refused(cfgFile("name: a\n---\nname: b\n", "yaml"), /holds 2 YAML documents .*the second starts at line 3.*keep one/);
+    // one document with a leading or trailing '---' is fine
+    for (const t of ["---\nname: a\n", "name: a\n---\n"]) expect((await st3d(["validate", cfgFile(t, "yaml")])).exitCode).toBe(0);
+  });
+  it("a folder given as a config", async () => {
+    const d = tmp();
+    fs.writeFileSync(path.join(d, "mine.yaml"), "name: a\n");
+    await refused(d, new RegExp(`cannot read config ${d}: it is a folder, not a config file; give a \\.yaml or \\.json file \\(in it: mine\\.yaml\\)`));
+  });
+  it("NaN and infinities are named, not shown as null", async () => {
+    await refused(cfgFile("model:\n  dim: .nan\nhardware:\n  clockMHz: .inf\n", "yaml"), /model\.dim: not a finite number \(got NaN\)/, /hardware\.clockMHz: not a finite number \(got Infinity\); valid: a finite number/);
+    await refused(cfgFile('{"hardware": {"clockMHz": 1e999}}'), /hardware\.clockMHz: not a finite number/);
+  });
+});
+
 describe("st3d describe / schema", () => {
   it("prints derived widths", async () => {
     const r = await st3d(["describe", "cifar"]);
@@ -66,15 +95,16 @@ describe("st3d describe / schema", () => {
 });
 
 describe("st3d generate output safety", () => {
-  it("refuses to overwrite a folder holding foreign files, unless --force", async () => {
+  it("refuses a folder holding foreign files, with or without --force", async () => {
     const d = tmp();
     fs.writeFileSync(path.join(d, "notes.txt"), "mine");
-    const r = await st3d(["generate", "tiny", "-o", d]);
-    expect(r.exitCode).not.toBe(0);
-    expect(r.all).toMatch(/refusing to overwrite/);
-    expect(fs.readFileSync(path.join(d, "notes.txt"), "utf8")).toBe("mine");
-    const f = await st3d(["generate", "tiny", "-o", d, "--force"]);
-    expect(f.exitCode, f.all).toBe(0);
+    for (const extra of [[], ["--force"]]) {
+      const r = await st3d(["generate", "tiny", "-o", d, ...extra]);
+      expect(r.exitCode).not.toBe(0);
+      expect(r.all).toMatch(/refusing to write into .*: it holds files st3d did not write \(notes\.txt\)/);
+      expect(fs.readdirSync(d)).toEqual(["notes.txt"]);
+      expect(fs.readFileSync(path.join(d, "notes.txt"), "utf8")).toBe("mine");
+    }
   });
   it("regenerates its own folder, but not one edited by hand", async () => {
     const d = path.join(tmp(), "out");
@@ -85,5 +115,10 @@ describe("st3d generate output safety", () => {
     const r = await st3d(["generate", "tiny", "-o", d]);
     expect(r.exitCode).not.toBe(0);
     expect(r.all).toContain(v);
+    expect(r.all).toMatch(/edited since .*pass --force/);
+    // --force replaces st3d's own (edited) files
+    const f = await st3d(["generate", "tiny", "-o", d, "--force"]);
+    expect(f.exitCode, f.all).toBe(0);
+    expect(fs.readFileSync(path.join(d, v), "utf8")).not.toContain("hand edit");
   });
 });

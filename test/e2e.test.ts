@@ -34,7 +34,7 @@ const configs: Record<string, Resolved> = {
   sdsaTok: resolveInput({
     name: "e2e_b",
     model: { timesteps: 3, tokens: 3, dim: 6, heads: 3, blocks: 2, experts: 3, topK: 1, expertHidden: 5, attention: "sdsa", routing: "per-token", residBits: 9, lif: { qkv: { reset: "subtract", fire: ">" } } },
-    hardware: { linearLanes: 4, tokenGroup: 3, expertCores: 2, attnCores: 2 },
+    hardware: { synapticLanes: 7, tokenGroup: 3, attnCores: 2 },
   }),
 };
 
@@ -49,8 +49,11 @@ describe("st3d run (tiny preset and small configs) matches the golden model", ()
           const { dir, model, input } = writeRandom(r, seed, density);
           const g = runGolden(r, model, input);
           const out = path.join(dir, `out-${sim}`);
-          const res = await st3dRun(r, { weights: path.join(dir, "weights"), input: path.join(dir, "input.npy"), out, sim });
+          const res = await st3dRun(r, { weights: path.join(dir, "weights"), input: path.join(dir, "input.npy"), out, sim, check: true });
           expect(flat(res.output)).toEqual(flat(g.out));
+          // U after every half of every block, observed in the RTL, equals the golden trace
+          expect(res.json.check?.match, JSON.stringify(res.json.check?.first)).toBe(true);
+          expect(res.json.check?.tensors).toHaveLength(2 * r.L + 1);
           const npy = readNpy(path.join(out, "output.npy"));
           expect(npy.shape).toEqual([r.T, r.N, r.D]);
           expect(npy.data).toEqual(flat(g.out));
@@ -59,7 +62,8 @@ describe("st3d run (tiny preset and small configs) matches the golden model", ()
           expect(j.spikes).toBe(g.stats.spikes);
           expect(j.routed).toBe(g.stats.routed);
           expect(j.cycles).toBeGreaterThan(0);
-          expect(j.perLayer.reduce((a: number, x: { cycles: number }) => a + x.cycles, 0)).toBeLessThanOrEqual(j.cycles);
+          expect(j.perBlock.reduce((a: number, x: { cycles: number }) => a + x.cycles, 0)).toBeLessThanOrEqual(j.cycles);
+          expect(j.lifSpikes).toBe(g.stats.lifSpikes);
         }
       });
     }
@@ -93,7 +97,16 @@ describe("st3d run command line", () => {
     expect(s.exitCode, s.all).toBe(0);
     expect(readNpy(`${dir}/s/output.npy`).data).toEqual(readNpy(`${dir}/g/output.npy`).data);
     const j = JSON.parse(fs.readFileSync(`${dir}/s/run.json`, "utf8"));
-    for (const k of ["cycles", "simulator", "view", "perLayer", "spikes", "synapticOps", "utilization"]) expect(j[k], k).toBeDefined();
+    const gj = JSON.parse(fs.readFileSync(`${dir}/g/run.json`, "utf8"));
+    // one set of keys for golden and RTL runs (docs/RUN.md)
+    expect(Object.keys(gj).sort()).toEqual(Object.keys(j).sort());
+    expect(Object.keys(gj.perBlock[0]).sort()).toEqual(Object.keys(j.perBlock[0]).sort());
+    for (const k of ["synapticOps", "synapticOpsByHalf", "spikes", "spikesByStage", "lifSpikes", "routed", "lanes"]) expect(j[k], k).toEqual(gj[k]);
+    for (const k of ["cycles", "utilization", "hostWrites", "simulatedCycles", "startCycle", "doneCycle"]) {
+      expect(j[k], k).toBeGreaterThan(0);
+      expect(gj[k], k).toBeNull();
+    }
+    expect([j.simulator, j.view, gj.simulator, gj.view]).toEqual(["icarus", "2d", "golden", null]);
   });
   it("refuses a tensor with a wrong shape, naming it, and writes nothing", async () => {
     const bad = tmp("bad");
@@ -119,12 +132,12 @@ describe("st3d run command line", () => {
     const cfgDir = tmp("nm");
     const cfg = path.join(cfgDir, "c.yaml");
     fs.writeFileSync(cfg, "name: only_nm\nmodel: { timesteps: 2, tokens: 2, dim: 4, heads: 2, blocks: 1, experts: 2, topK: 1, expertHidden: 4 }\n");
-    const m = await execa("node", [ST3D, "random-model", cfg, "-o", cfgDir], { reject: false, all: true });
+    const m = await execa("node", [ST3D, "random-model", cfg, "-o", `${cfgDir}/m`], { reject: false, all: true });
     expect(m.exitCode, m.all).toBe(0);
-    const res = await execa("node", [ST3D, "run", "-c", cfg, "-w", `${cfgDir}/weights`, "-i", `${cfgDir}/input.npy`, "-o", `${cfgDir}/out`, "--sim", "verilator"], { reject: false, all: true });
+    const res = await execa("node", [ST3D, "run", "-c", cfg, "-w", `${cfgDir}/m/weights`, "-i", `${cfgDir}/m/input.npy`, "-o", `${cfgDir}/out`, "--sim", "verilator"], { reject: false, all: true });
     expect(res.exitCode, res.all).toBe(0);
     const r = resolve(parseConfig({ name: "only_nm", model: { timesteps: 2, tokens: 2, dim: 4, heads: 2, blocks: 1, experts: 2, topK: 1, expertHidden: 4 } }));
-    const g = runGolden(r, loadModelDir(r, `${cfgDir}/weights`), loadInput(r, `${cfgDir}/input.npy`));
+    const g = runGolden(r, loadModelDir(r, `${cfgDir}/m/weights`), loadInput(r, `${cfgDir}/m/input.npy`));
     expect(readNpy(`${cfgDir}/out/output.npy`).data).toEqual(flat(g.out));
   });
 });
@@ -134,10 +147,11 @@ describe("3D view: the tiers assembled through their F2F ports give exactly the 
   for (const mode of ["memory-on-logic", "logic-on-logic", "auto"] as const) {
     for (const sim of SIMS) {
       it(`${mode} on ${sim}: --view 3d == --view 2d == --golden`, async () => {
-        const r = resolveInput({ name: "e2e3d", model: base, hardware: { linearLanes: 4, tokenGroup: 3, expertCores: 2, attnCores: 1 }, integration: { mode } });
+        const r = resolveInput({ name: "e2e3d", model: base, hardware: { synapticLanes: 7, tokenGroup: 3, attnCores: 1 }, integration: { mode } });
         const { dir, model, input } = writeRandom(r, 7, 0.25);
         const g = runGolden(r, model, input);
-        const o3 = await st3dRun(r, { weights: path.join(dir, "weights"), input: path.join(dir, "input.npy"), out: path.join(dir, "o3"), sim, view: "3d" });
+        const o3 = await st3dRun(r, { weights: path.join(dir, "weights"), input: path.join(dir, "input.npy"), out: path.join(dir, "o3"), sim, view: "3d", check: true });
+        expect(o3.json.check?.match, JSON.stringify(o3.json.check?.first)).toBe(true);
         const o2 = await st3dRun(r, { weights: path.join(dir, "weights"), input: path.join(dir, "input.npy"), out: path.join(dir, "o2"), sim, view: "2d" });
         expect(flat(o3.output)).toEqual(flat(g.out));
         expect(flat(o2.output)).toEqual(flat(g.out));

@@ -103,11 +103,10 @@ const configArb = modelArb.chain((model) =>
       model: fc.constant(model),
       hardware: fc.record(
         {
-          linearLanes: fc.integer({ min: 1, max: 20 }),
+          synapticLanes: fc.integer({ min: 2, max: 40 }),
           tokenGroup: fc.integer({ min: 1, max: 20 }),
           lifLanes: fc.integer({ min: 1, max: 20 }),
           attnCores: fc.integer({ min: 1, max: model.heads }),
-          expertCores: fc.integer({ min: 1, max: model.experts }),
           macroMinBits: fc.oneof(fc.constantFrom(0, 1, 64, 4096, 1 << 24), fc.integer({ min: 0, max: 1 << 16 })),
           clockMHz: fc.double({ min: 1, max: 5000, noNaN: true }),
         },
@@ -253,10 +252,9 @@ const largeArb = fc
       ),
       hardware: fc.record(
         {
-          linearLanes: logInt(1, 256),
+          synapticLanes: logInt(2, 512),
           tokenGroup: logInt(1, 256),
           attnCores: fc.integer({ min: 1, max: heads }),
-          expertCores: fc.integer({ min: 1, max: experts }),
           macroMinBits: fc.constantFrom(0, 4096, 1 << 24),
         },
         { requiredKeys: [] },
@@ -271,7 +269,7 @@ const LARGE_FIXED: Obj[] = [
   { model: { timesteps: 64, tokens: 4096, dim: 4096, heads: 16 } },
   { model: { timesteps: 64, tokens: 4096, dim: 16, heads: 1, expertHidden: 16 } },
   { model: { timesteps: 1, tokens: 4096, dim: 1, heads: 1, experts: 64, topK: 2, expertHidden: 16384 } },
-  { model: { timesteps: 16, tokens: 4096, dim: 8, heads: 8, experts: 2, topK: 1, expertHidden: 8 }, hardware: { linearLanes: 8 } },
+  { model: { timesteps: 16, tokens: 4096, dim: 8, heads: 8, experts: 2, topK: 1, expertHidden: 8 }, hardware: { synapticLanes: 12 } },
 ];
 
 describe("fuzz: validate accepts => generate succeeds, over large shapes", () => {
@@ -370,11 +368,10 @@ const LEAVES: Leaf[] = [
     { path: ["model", "lif", f, "reset"], kind: "enum", options: ["zero", "subtract"] },
     intLeaf(`model.lif.${f}.stateBits`, 2, 32),
   ]),
-  intLeaf("hardware.linearLanes", 1, 256),
+  intLeaf("hardware.synapticLanes", 2, 4096),
   intLeaf("hardware.tokenGroup", 1, 256),
   intLeaf("hardware.lifLanes", 1, 256),
   intLeaf("hardware.attnCores", 1, 256),
-  intLeaf("hardware.expertCores", 1, 64),
   intLeaf("hardware.macroMinBits", 0, 1 << 24),
   { path: ["hardware", "clockMHz"], kind: "num", min: 0, max: 5000, exclusiveMin: true },
   { path: ["integration", "mode"], kind: "enum", options: ["2d", "memory-on-logic", "logic-on-logic", "auto"] },
@@ -486,7 +483,6 @@ function mutationArb(base: Obj): fc.Arbitrary<Mutation> {
       return { field: `model.lif.${f}.threshold`, what: `lif.${f} threshold ${thr} with stateBits ${sb}`, apply: (c) => setAt(setAt(c, ["model", "lif", f, "stateBits"], sb), ["model", "lif", f, "threshold"], thr) };
     }),
     fc.integer({ min: (model.heads as number) + 1, max: 256 }).map((n): Mutation => ({ field: "hardware.attnCores", what: `attnCores ${n} > heads ${model.heads}`, apply: (c) => setAt(c, ["hardware", "attnCores"], n) })),
-    fc.integer({ min: (model.experts as number) + 1, max: 64 }).map((n): Mutation => ({ field: "hardware.expertCores", what: `expertCores ${n} > experts ${model.experts}`, apply: (c) => setAt(c, ["hardware", "expertCores"], n) })),
     fc.constantFrom("memory-on-logic", "logic-on-logic", "auto").map((mode): Mutation => ({
       field: "integration.f2fRegisters",
       what: `f2fRegisters with mode ${mode}`,
@@ -510,7 +506,6 @@ function explicit(cfg: Obj): Obj {
   const u = clone(r.user) as unknown as Obj;
   const hw = u.hardware as Obj;
   hw.attnCores = r.hw.attnCores;
-  hw.expertCores = r.hw.expertCores;
   return u;
 }
 

@@ -70,9 +70,9 @@ interface Outcome {
 
 async function run(args: { weights?: string; input?: string; config?: string; out?: string; rtl?: boolean; work?: string }): Promise<Outcome> {
   const argv = ["run", "-c", args.config ?? "tiny", "-w", args.weights ?? path.join(good, "weights"), "-i", args.input ?? path.join(good, "input.npy"), "-o", args.out ?? path.join(tmp("o"), "out")];
-  if (args.rtl) argv.push("--sim", "verilator", "--work", args.work ?? path.join(tmp("w"), "build"));
+  if (args.rtl) argv.push("--sim", "verilator");
   else argv.push("--golden");
-  const res = await execa("node", [ST3D, ...argv], { reject: false });
+  const res = await execa("node", [ST3D, ...argv], { reject: false, env: { ST3D_CACHE: args.work ?? path.join(tmp("w"), "cache") } });
   return { code: res.exitCode ?? -1, stderr: res.stderr, stdout: res.stdout };
 }
 
@@ -105,7 +105,7 @@ beforeAll(async () => {
   expect(ok.code, ok.stderr).toBe(0);
   fs.writeFileSync(path.join(prev, "notes.txt"), "my notes");
   prevSnapshot = snapshot(prev);
-  expect(Object.keys(prevSnapshot)).toEqual(["notes.txt", "output.npy", "run.json"]);
+  expect(Object.keys(prevSnapshot)).toEqual(["notes.txt", "output.npy", "run.json", "st3d-manifest.json"]);
 });
 
 const W = (dir: string, name: string) => path.join(dir, "weights", `${name}.npy`);
@@ -156,6 +156,14 @@ describe("st3d run refuses malformed tensors with one clear line and writes noth
       expectRefused({ weights: path.join(v, "weights") }, "blocks.1.router.bias", W(v, "blocks.1.router.bias"), /missing file/),
       expectRefused({ weights: path.join(u, "weights") }, "blocks.2.q.weight", W(u, "blocks.2.q.weight"), /unexpected tensor/),
       expectRefused({ weights: path.join(u, "nope") }, path.join(u, "nope"), /weights folder does not exist/),
+      expectRefused(
+        { weights: path.join(variant((d) => ["blocks.0.q.bias", "blocks.1.experts.3.fc1.weight", "blocks.1.router.weight"].forEach((t) => fs.rmSync(W(d, t)))), "weights") },
+        /3 of 52 tensors missing in .*weights: blocks\.0\.q\.bias\.npy \[8\], blocks\.1\.router\.weight\.npy \[4,8\], blocks\.1\.experts\.3\.fc1\.weight\.npy \[8,8\]/,
+      ),
+      expectRefused(
+        { weights: path.join(variant((d) => ["blocks.2.q.weight", "blocks.0.experts.4.fc1.bias"].forEach((t) => fs.copyFileSync(W(d, "blocks.0.q.bias"), W(d, t)))), "weights") },
+        /2 unexpected tensors in .*: blocks\.0\.experts\.4\.fc1\.bias, blocks\.2\.q\.weight — the config has blocks=2, experts=4/,
+      ),
       expectRefused({ weights: path.join(u, "input.npy") }, path.join(u, "input.npy"), /not a directory/),
     ]);
   });
@@ -229,13 +237,13 @@ describe("st3d run refuses malformed tensors with one clear line and writes noth
     fs.writeFileSync(f, "precious");
     const res = await run({ out: f });
     expect(res.code).not.toBe(0);
-    expect(res.stderr.trim()).toMatch(/^st3d: output folder .*results exists and is not a folder$/);
+    expect(res.stderr.trim()).toMatch(/^st3d: refusing to write into .*results: it is a file, not a folder; /);
     expect(fs.readFileSync(f, "utf8")).toBe("precious");
   });
 
   it("RTL mode (no --golden): a wrong input shape is refused before building anything", async () => {
     const v = variant((d) => writeNpy(path.join(d, "in_d.npy"), [T, N + 1, D], new Array(T * (N + 1) * D).fill(0), "<i2"));
-    const work = path.join(tmp("w"), "build");
+    const work = path.join(tmp("w"), "cache");
     const out = path.join(tmp("o"), "out");
     const res = await run({ input: path.join(v, "in_d.npy"), rtl: true, work, out });
     expect(res.code).not.toBe(0);

@@ -15,7 +15,10 @@ const ST3D = path.resolve("bin/st3d.js");
 const SWEEP = path.resolve("sweeps/tiny-4.yaml");
 const CLUSTER = path.resolve("scripts/slurm/local-cluster.sh");
 const root = fs.mkdtempSync(path.join(os.tmpdir(), "st3d-sweep-"));
-const env = { ST3D_PROGRESS: "plain", ST3D_CACHE: path.join(root, "cache") };
+// a private TMPDIR: st3d run simulates in a private folder under it, which an interrupted point must remove too
+const env = { ST3D_PROGRESS: "plain", ST3D_CACHE: path.join(root, "cache"), TMPDIR: path.join(root, "tmp") };
+fs.mkdirSync(env.TMPDIR);
+const runTemps = () => fs.readdirSync(env.TMPDIR).filter((n) => n.startsWith("st3d-"));
 const sweep = (args: string[], extra: Record<string, string> = {}) => execa("node", [ST3D, "sweep", SWEEP, ...args], { reject: false, all: true, env: { ...process.env, ...env, ...extra } });
 const read = (f: string) => fs.readFileSync(f, "utf8");
 
@@ -52,11 +55,11 @@ describe("st3d sweep on this machine", () => {
       .trim()
       .split("\n")
       .map((l) => JSON.parse(l));
-    expect(rows.map((r) => [r.index, r.status, r.axes["hardware.linearLanes"], r.axes["integration.mode"]])).toEqual([
-      [0, "ok", 2, "2d"],
-      [1, "ok", 2, "memory-on-logic"],
-      [2, "ok", 4, "2d"],
-      [3, "ok", 4, "memory-on-logic"],
+    expect(rows.map((r) => [r.index, r.status, r.axes["hardware.synapticLanes"], r.axes["integration.mode"]])).toEqual([
+      [0, "ok", 4, "2d"],
+      [1, "ok", 4, "memory-on-logic"],
+      [2, "ok", 8, "2d"],
+      [3, "ok", 8, "memory-on-logic"],
     ]);
     for (const r of rows) {
       expect(r.metrics.cycles).toBeGreaterThan(0);
@@ -67,7 +70,7 @@ describe("st3d sweep on this machine", () => {
     // the integration mode does not change the schedule: the 3D tiers are cycle-equivalent to the 2D top
     expect(rows[0].metrics.cycles).toBe(rows[1].metrics.cycles);
     expect(rows[2].metrics.cycles).toBeLessThan(rows[0].metrics.cycles); // more lanes, fewer cycles
-    expect(read(path.join(ref, "results.csv")).split("\r\n")[0]).toMatch(/^index,key,status,hardware\.linearLanes,integration\.mode,density,seed,cycles,utilization,/);
+    expect(read(path.join(ref, "results.csv")).split("\r\n")[0]).toMatch(/^index,key,status,hardware\.synapticLanes,integration\.mode,density,seed,cycles,utilization,/);
     expect(JSON.parse(read(path.join(ref, "pareto.json"))).groups[0].front.map((f: { index: number }) => f.index)).toEqual(rows.filter((r) => r.front).map((r) => r.index));
     expect(read(path.join(ref, "sweep.html"))).toMatch(/<circle class="point front"/);
     expect(read(path.join(ref, "results.jsonl"))).not.toMatch(/seconds|startedAt|"host"|\/tmp\//);
@@ -105,6 +108,7 @@ describe("st3d sweep on this machine", () => {
     const k = 1;
     expect(temps(dir)).toEqual([]);
     expect(temps(env.ST3D_CACHE)).toEqual([]);
+    expect(runTemps()).toEqual([]);
     const kept = resultFiles(dir).map((f) => [f, read(path.join(dir, "points", f)), fs.statSync(path.join(dir, "points", f)).mtimeMs]);
     expect(kept.length).toBe(k);
     for (const [, body] of kept) expect(JSON.parse(body as string).status).toBe("ok");
@@ -123,7 +127,7 @@ describe("st3d sweep on this machine", () => {
     const dir = path.join(root, "fail");
     const r = await sweep(["-o", dir, "-j", "2"], { ST3D_SWEEP_FAIL: "1" });
     expect(r.exitCode).toBe(1);
-    expect(r.all).toMatch(/1 point\(s\) failed:\n {2}#1 hardware\.linearLanes=2, integration\.mode=memory-on-logic.*ST3D_SWEEP_FAIL asks point 1 to fail \(log (.*log\.txt)\)/);
+    expect(r.all).toMatch(/1 point\(s\) failed:\n {2}#1 hardware\.synapticLanes=4, integration\.mode=memory-on-logic.*ST3D_SWEEP_FAIL asks point 1 to fail \(log (.*log\.txt)\)/);
     const log = /\(log (\S+log\.txt)\)/.exec(r.all ?? "")![1];
     expect(read(log)).toMatch(/failed in the cycles stage/);
     expect(r.all).toMatch(/run them again: st3d sweep .* --retry-failed/);
@@ -171,7 +175,7 @@ describe("st3d sweep on this machine", () => {
     fs.writeFileSync(bad, "base: tiny\naxes:\n  hardware.lanes: [1, 2]\n");
     const b = await execa("node", [ST3D, "sweep", bad, "-o", path.join(root, "never")], { reject: false, all: true });
     expect(b.exitCode).toBe(1);
-    expect(b.all).toMatch(/st3d: invalid sweep .*bad\.yaml: axes\["hardware\.lanes"\]: not a config field .*did you mean hardware\.linearLanes\?/);
+    expect(b.all).toMatch(/st3d: invalid sweep .*bad\.yaml: axes\["hardware\.lanes"\]: not a config field .*did you mean hardware\.synapticLanes\?/);
     expect(fs.existsSync(path.join(root, "never"))).toBe(false);
   });
 });

@@ -29,9 +29,7 @@ import { renderTopkTb } from "../generator/blocks/topkRouter/testbench.ts";
 import { logicalMemory } from "../generator/blocks/memory/ram1r1w.ts";
 import { renderMemTb } from "../generator/blocks/memory/testbench.ts";
 import { attnTbShape, renderAttentionTb } from "../generator/blocks/attentionCore/testbench.ts";
-import { attnHalfTbShape, renderAttnHalfTb } from "../generator/blocks/attnHalf/testbench.ts";
-import { moeHalfParams } from "../generator/blocks/moeHalf/moeHalf.ts";
-import { renderMoeTb } from "../generator/blocks/moeHalf/testbench.ts";
+import { dataflowTbShape, renderDataflowTb } from "../generator/blocks/dataflow/testbench.ts";
 import { renderEquivTb } from "../generator/partition/testbench.ts";
 import { CHIP_PORTS } from "../generator/top/accelerator.ts";
 
@@ -42,15 +40,15 @@ const cfg = (name: string, model: UserConfigInput["model"], hardware: UserConfig
 const CONFIGS: Resolved[] = [
   resolve(loadConfig("tiny")),
   resolve(loadConfig("default")),
-  cfg("sdsa", { timesteps: 2, tokens: 3, dim: 10, heads: 2, attention: "sdsa", experts: 3, topK: 2, expertHidden: 7 }, { linearLanes: 4, tokenGroup: 3 }),
-  cfg("ptok", { timesteps: 3, tokens: 5, dim: 12, heads: 4, routing: "per-token", experts: 6, topK: 1, expertHidden: 9, blocks: 2 }, { linearLanes: 5, tokenGroup: 4, attnCores: 3, expertCores: 2 }),
-  cfg("t1", { timesteps: 1, tokens: 4, dim: 8, heads: 2, experts: 4, topK: 4, expertHidden: 8, blocks: 1 }, { linearLanes: 4, tokenGroup: 2 }),
-  cfg("n1", { timesteps: 2, tokens: 1, dim: 3, heads: 3, experts: 1, topK: 1, expertHidden: 1, blocks: 2, lif: { shortcut: { reset: "subtract", threshold: -5 }, hidden: { decayInput: false } } }, { linearLanes: 2, tokenGroup: 1, attnCores: 2 }),
-  cfg("d1", { timesteps: 2, tokens: 2, dim: 1, heads: 1, experts: 2, topK: 1, expertHidden: 3, accBits: 6, residBits: 7 }, { linearLanes: 8, macroMinBits: 0 }, { mode: "memory-on-logic" }),
+  cfg("sdsa", { timesteps: 2, tokens: 3, dim: 10, heads: 2, attention: "sdsa", experts: 3, topK: 2, expertHidden: 7 }, { synapticLanes: 7, tokenGroup: 3 }),
+  cfg("ptok", { timesteps: 3, tokens: 5, dim: 12, heads: 4, routing: "per-token", experts: 6, topK: 1, expertHidden: 9, blocks: 2 }, { synapticLanes: 8, tokenGroup: 4, attnCores: 3 }),
+  cfg("t1", { timesteps: 1, tokens: 4, dim: 8, heads: 2, experts: 4, topK: 4, expertHidden: 8, blocks: 1 }, { synapticLanes: 8, tokenGroup: 2 }),
+  cfg("n1", { timesteps: 2, tokens: 1, dim: 3, heads: 3, experts: 1, topK: 1, expertHidden: 1, blocks: 2, lif: { shortcut: { reset: "subtract", threshold: -5 }, hidden: { decayInput: false } } }, { synapticLanes: 3, tokenGroup: 1, attnCores: 2 }),
+  cfg("d1", { timesteps: 2, tokens: 2, dim: 1, heads: 1, experts: 2, topK: 1, expertHidden: 3, accBits: 6, residBits: 7 }, { synapticLanes: 10, macroMinBits: 0 }, { mode: "memory-on-logic" }),
   // the attention core's Y saturates (Y >> attnShift can exceed accBits), a single block
-  cfg("sat", { timesteps: 2, tokens: 8, dim: 8, heads: 1, accBits: 5, blocks: 1, experts: 2, topK: 2, expertHidden: 2 }, { linearLanes: 8, tokenGroup: 5 }),
+  cfg("sat", { timesteps: 2, tokens: 8, dim: 8, heads: 1, accBits: 5, blocks: 1, experts: 2, topK: 2, expertHidden: 2 }, { synapticLanes: 10, tokenGroup: 5 }),
   // linear sums narrower than accBits (the engines' drain sign-extends), wide umem words
-  cfg("wide", { timesteps: 2, tokens: 3, dim: 8, heads: 2, weightBits: 2, biasBits: 2, accBits: 32, residBits: 32, experts: 2, topK: 1, expertHidden: 4 }, { linearLanes: 3, macroMinBits: 0 }),
+  cfg("wide", { timesteps: 2, tokens: 3, dim: 8, heads: 2, weightBits: 2, biasBits: 2, accBits: 32, residBits: 32, experts: 2, topK: 1, expertHidden: 4 }, { synapticLanes: 4, macroMinBits: 0 }),
 ];
 
 /** Render every template (designs and testbenches) under the tracker. */
@@ -83,8 +81,7 @@ function renderAll(): Map<string, ContextUse> {
     ]);
     // attention: ssa with two LIF sets, sdsa
     renderAttentionTb("x_att_tb", [attnTbShape(CONFIGS[0], { lifSets: 2 }), attnTbShape(CONFIGS[2])]);
-    renderAttnHalfTb("x_ah_tb", [attnHalfTbShape(CONFIGS[0]), attnHalfTbShape(CONFIGS[4])]);
-    renderMoeTb("x_moe_tb", [CONFIGS[0], CONFIGS[3]].map((rr) => ({ r: rr, p: moeHalfParams(rr), label: rr.name })));
+    renderDataflowTb("x_df_tb", [dataflowTbShape(CONFIGS[0]), dataflowTbShape(CONFIGS[3])]);
     renderEquivTb("x_eq_tb", CHIP_PORTS, "x_top", ["x_3d"], 100);
   }).uses;
 }

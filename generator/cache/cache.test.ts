@@ -1,8 +1,17 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { execa } from "execa";
 import { describe, expect, it } from "vitest";
-import { cached, cachedSync, cacheKey, cacheRoot, ENTRY_MARKER } from "./cache.ts";
+import { cached, cachedSync, cacheClean, cacheKey, cacheRoot, cacheUsage, ENTRY_MARKER } from "./cache.ts";
+
+const HERE = path.dirname(new URL(import.meta.url).pathname);
+/** pid of a process that has exited */
+async function deadPid(): Promise<number> {
+  const p = execa("node", ["-e", "0"]);
+  await p;
+  return p.pid!;
+}
 
 const tmpRoot = () => fs.mkdtempSync(path.join(os.tmpdir(), "st3d-cache-test-"));
 
@@ -59,6 +68,76 @@ describe("cache", () => {
     expect(c.hit).toBe(false);
     expect(builds).toBe(3);
     expect(cachedSync("k", "e", build, { root }).hit).toBe(true);
+  });
+
+  it("a corrupt entry is named in the log with its real path, and an extra file also counts as corrupt", async () => {
+    const root = tmpRoot();
+    const msgs: string[] = [];
+    const build = async (d: string) => {
+      fs.writeFileSync(path.join(d, "bin"), "y".repeat(100));
+      return 1;
+    };
+    const a = await cached("k", "c", build, { root, log: (m) => msgs.push(m) });
+    fs.writeFileSync(path.join(a.dir, "bin"), "y".repeat(50));
+    const b = await cached("k", "c", build, { root, log: (m) => msgs.push(m) });
+    expect(b.hit).toBe(false);
+    expect(b.rebuilt).toMatch(/bin does not match its recorded sha256/);
+    expect(msgs.join("\n")).toContain(`cache entry ${path.join(root, "k", "c")} is incomplete or corrupt (bin does not match its recorded sha256 (truncated or changed)): rebuilding it`);
+    fs.writeFileSync(path.join(b.dir, "stray"), "x");
+    const c = await cached("k", "c", build, { root });
+    expect(c.rebuilt).toMatch(/stray is not part of the sealed entry/);
+    expect(fs.existsSync(path.join(c.dir, "stray"))).toBe(false);
+  });
+
+  it("three processes that need one entry at once: one builds it, the others wait and use it", async () => {
+    const root = tmpRoot();
+    const log = path.join(root, "builds.log");
+    const script = path.join(root, "child.mts");
+    fs.writeFileSync(
+      script,
+      `import fs from "node:fs"; import path from "node:path";
+       import { cached } from ${JSON.stringify(path.join(HERE, "cache.ts"))};
+       const r = await cached("sim", "shared", async (d) => {
+         fs.appendFileSync(${JSON.stringify(log)}, process.pid + "\\n");
+         await new Promise((res) => setTimeout(res, 1500));
+         fs.writeFileSync(path.join(d, "simv"), "binary of " + process.pid);
+         return { bin: "simv" };
+       }, { root: ${JSON.stringify(root)}, pollMs: 50, log: (m) => console.error(m) });
+       console.log(JSON.stringify({ dir: r.dir, hit: r.hit, content: fs.readFileSync(path.join(r.dir, r.value.bin), "utf8") }));`,
+    );
+    const runs = await Promise.all([0, 1, 2].map(() => execa("node", ["--import", "tsx", script], { all: true, reject: false })));
+    for (const r of runs) expect(r.exitCode, r.all).toBe(0);
+    const outs = runs.map((r) => JSON.parse(r.stdout.trim().split("\n").pop()!));
+    expect(new Set(outs.map((o) => o.content)).size).toBe(1);
+    expect(outs.filter((o) => !o.hit)).toHaveLength(1);
+    expect(fs.readFileSync(log, "utf8").trim().split("\n")).toHaveLength(1);
+    expect(runs.map((r) => r.stderr).join("\n")).toMatch(new RegExp(`waiting for st3d process \\d+, which is building ${path.join(root, "sim", "shared")}`));
+    expect(fs.readdirSync(path.join(root, "sim")).sort()).toEqual(["shared"]);
+  });
+
+  it("a lock left by a dead process is taken over; temporaries of dead processes are swept", async () => {
+    const root = tmpRoot();
+    const pid = await deadPid();
+    const host = (await import("node:os")).hostname().replace(/[^A-Za-z0-9.]/g, "_").slice(0, 40);
+    fs.mkdirSync(path.join(root, "k"), { recursive: true });
+    fs.writeFileSync(path.join(root, "k", ".lock-e"), JSON.stringify({ host, pid, started: 1 }));
+    const leftover = path.join(root, "k", `.tmp-e-${host}-${pid}-0123abcd`);
+    fs.mkdirSync(leftover);
+    fs.writeFileSync(path.join(leftover, "half"), "x");
+    const t0 = Date.now();
+    const r = cachedSync("k", "e", (d) => (fs.writeFileSync(path.join(d, "f"), "ok"), 7), { root });
+    expect(Date.now() - t0).toBeLessThan(5000);
+    expect(r.value).toBe(7);
+    expect(fs.existsSync(leftover)).toBe(false);
+    expect(fs.readdirSync(path.join(root, "k"))).toEqual(["e"]);
+  });
+
+  it("usage and clean", async () => {
+    const root = tmpRoot();
+    cachedSync("a", "x", (d) => (fs.writeFileSync(path.join(d, "f"), "1234"), 0), { root });
+    expect(cacheUsage(root)).toEqual([{ kind: "a", entries: 1, bytes: expect.any(Number) }]);
+    expect(cacheClean(undefined, root)).toEqual([path.join(root, "a")]);
+    expect(cacheUsage(root)).toEqual([]);
   });
 
   it("two concurrent builders of one key both succeed with one published entry", async () => {

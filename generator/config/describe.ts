@@ -47,7 +47,7 @@ export function describeRows(r: Resolved): [string, string, string][] {
     ["T*N", String(r.TN), "activation rows (t, n)"],
     ["row buffer rows", String(r.geo.rows), "T << nBits: a row's address is {t, n} (t field tAddrBits, n field nBits)"],
     ["tAddrBits / nBits", `${r.geo.tAddrBits} / ${r.geo.nBits}`, "row address fields (tAddrBits 0 when T = 1)"],
-    ["tilesD / tilesF", `${r.geo.tilesD} / ${r.geo.tilesF}`, "words of linearLanes lanes per D- / F-wide row"],
+    ["tilesD / tilesF", `${r.geo.tilesD} / ${r.geo.tilesF}`, "words of pool lanes per D- / F-wide row (output tiles)"],
     ["umem", `${r.geo.umemDepth} x ${r.geo.umemWidth}`, "residual stream: words x bits (word row*tilesD + j)"],
     ["weight/bias bits", `${r.weightBits} / ${r.biasBits}`, "signed widths"],
     ["acc/resid bits", `${r.accBits} / ${r.residBits}`, "saturation of linear outputs / residual stream"],
@@ -60,10 +60,11 @@ export function describeRows(r: Resolved): [string, string, string][] {
     rows.push([`lif.${f}`, `thr ${l.threshold}, tau>>${l.tauShift}, ${l.decayInput ? "decayInput" : "no decayInput"}, fire ${l.fire}, reset ${l.reset}, ${l.stateBits}b`, `input X ${l.xBits} bits`]);
   }
   rows.push(
-    ["linearLanes", String(r.hw.linearLanes), "synaptic accumulator lanes (clamped to the widest layer)"],
+    ["synapticLanes", String(r.hw.synapticLanes), "lane budget: synaptic pool + router engine"],
+    ["pool lanes", `${r.hw.poolLanes} (${Math.ceil(r.D / r.hw.poolLanes)} tiles of D, ${Math.ceil(r.F / r.hw.poolLanes)} of F)`, "shared pool: every q, k, v, o, fc1, fc2 layer, derived"],
+    ["router lanes", `${r.hw.routerLanes} (${Math.ceil(r.E / r.hw.routerLanes)} tile(s))`, "router engine, derived"],
     ["tokenGroup", String(r.hw.tokenGroup), "rows sharing one weight fetch (clamped to T*N)"],
     ["attnCores", String(r.hw.attnCores), "physical attention cores"],
-    ["expertCores", String(r.hw.expertCores), "physical expert cores"],
     ["macroMinBits", String(r.hw.macroMinBits), "memories below this are flip-flops"],
     ["integration.mode", r.integration.mode, "2D or how the two dies split the design"],
     ["bond pitch", `${r.integration.bondPitchUm} um`, "hybrid-bond pitch"],

@@ -27,7 +27,7 @@ export interface ResolvedLif extends LifUserConfig {
  * row's address is the concatenation {t, n}, so row buffers are T << nBits deep.
  */
 export interface Geometry {
-  /** P: lanes of the halves' linear engines and LIF arrays, and of a umem word (hw.linearLanes) */
+  /** P: lanes of the synaptic pool, of the LIF arrays and of a umem word (hw.poolLanes) */
   lanes: number;
   /** G: rows of a token group of the linear engines (hw.tokenGroup) */
   group: number;
@@ -43,7 +43,7 @@ export interface Geometry {
   tAddrBits: number;
   /** width of a {t, n} row tag that keeps a t field even when T = 1: tBits + nBits (= rowAddrBits unless T = 1) */
   tnBits: number;
-  /** ceil(D / P): words of P lanes per D-wide row (umem, LIF_a, LIF_m, fc2 and q/k/v/o output tiles) */
+  /** ceil(D / P): words of P lanes per D-wide row (umem, mmem, LIF_a, LIF_m; output tiles of q, k, v, o, fc2) */
   tilesD: number;
   /** ceil(F / P): output tiles of fc1 */
   tilesF: number;
@@ -83,11 +83,15 @@ export interface Resolved {
   /** width of a per-token router score sum over T timesteps (exact, not saturated) */
   routerSumBits: number;
   hw: {
-    linearLanes: number;
+    /** the lane budget (hardware.synapticLanes) */
+    synapticLanes: number;
+    /** P: lanes of the synaptic pool (laneSplit) */
+    poolLanes: number;
+    /** lanes of the router engine (laneSplit) */
+    routerLanes: number;
     tokenGroup: number;
     lifLanes: number;
     attnCores: number;
-    expertCores: number;
     macroMinBits: number;
     clockMHz: number;
   };
@@ -109,9 +113,28 @@ export function canonicalJson(v: unknown): string {
   return JSON.stringify(v);
 }
 
-/** The default of hardware.attnCores (one core per head) and hardware.expertCores (min(E, 4)). */
+/** The default of hardware.attnCores: one core per head. */
 export const defaultAttnCores = (heads: number) => heads;
-export const defaultExpertCores = (experts: number) => Math.min(experts, 4);
+
+/**
+ * The lane budget split (docs/ARCHITECTURE.md, "Lane budget"):
+ *  - the router engine gets one lane per expert score, R = min(E, floor(budget / 2)) (with
+ *    R < E the E scores of a row take ceil(E / R) tiles);
+ *  - the synaptic pool gets the rest, at most max(D, F) (a wider pool would only idle), and is
+ *    then trimmed to the fewest lanes that keep the same number of output tiles for width D
+ *    and for width F: a lane that shortens no layer is not built.  E.g. D = F = 384 with the
+ *    default budget 84: R = 4, 80 lanes would take ceil(384/80) = 5 tiles, and so do 77, so
+ *    P = 77 (81 lanes in all); a budget of 68 gives P = 64 (6 tiles).
+ */
+export function laneSplit(budget: number, D: number, F: number, E: number): { pool: number; router: number } {
+  const router = Math.max(1, Math.min(E, Math.floor(budget / 2)));
+  const pmax = Math.max(1, Math.min(budget - router, Math.max(D, F)));
+  const tD = Math.ceil(D / pmax);
+  const tF = Math.ceil(F / pmax);
+  let pool = pmax;
+  while (pool > 1 && Math.ceil(D / (pool - 1)) === tD && Math.ceil(F / (pool - 1)) === tF) pool--;
+  return { pool, router };
+}
 
 /** The row and tile geometry of a config (see Geometry). */
 export function geometry(m: { timesteps: number; tokens: number; dim: number; expertHidden: number; residBits: number }, lanes: number, group: number): Geometry {
@@ -139,16 +162,15 @@ export function geometry(m: { timesteps: number; tokens: number; dim: number; ex
 export function resolve(user: UserConfig): Resolved {
   const m = user.model;
   const attnCores = user.hardware.attnCores ?? defaultAttnCores(m.heads);
-  const expertCores = user.hardware.expertCores ?? defaultExpertCores(m.experts);
   const TN = m.timesteps * m.tokens;
 
   const xBitsOf: Record<LifFamily, number> = { shortcut: m.residBits, qkv: m.accBits, attn: m.accBits, hidden: m.accBits };
   const lif = Object.fromEntries(LIF_FAMILIES.map((f) => [f, { ...m.lif[f], family: f, xBits: xBitsOf[f] }])) as Record<LifFamily, ResolvedLif>;
 
-  // more lanes than the widest layer, or a token group larger than T*N, would only idle
-  // hardware: clamp (documented in the config reference) rather than refuse, so a config
-  // that leaves hardware at its defaults works for every model shape.
-  const lanes = Math.min(user.hardware.linearLanes, Math.max(m.dim, m.expertHidden, m.experts));
+  // more lanes than a layer can use, or a token group larger than T*N, would only idle
+  // hardware: split and clamp (documented in the config reference) rather than refuse, so a
+  // config that leaves hardware at its defaults works for every model shape.
+  const lanes = laneSplit(user.hardware.synapticLanes, m.dim, m.expertHidden, m.experts);
   const group = Math.min(user.hardware.tokenGroup, TN);
   const linearSumBits = (fanIn: number) =>
     signedBitsFor(minS(m.biasBits) + fanIn * minS(m.weightBits), maxS(m.biasBits) + fanIn * maxS(m.weightBits));
@@ -179,16 +201,17 @@ export function resolve(user: UserConfig): Resolved {
     linearSumBits,
     routerSumBits: signedBitsFor(m.timesteps * minS(m.accBits), m.timesteps * maxS(m.accBits)),
     hw: {
-      linearLanes: lanes,
+      synapticLanes: user.hardware.synapticLanes,
+      poolLanes: lanes.pool,
+      routerLanes: lanes.router,
       tokenGroup: group,
       lifLanes: user.hardware.lifLanes,
       attnCores,
-      expertCores,
       macroMinBits: user.hardware.macroMinBits,
       clockMHz: user.hardware.clockMHz,
     },
     integration: user.integration,
-    geo: geometry(m, lanes, group),
+    geo: geometry(m, lanes.pool, group),
   };
 }
 

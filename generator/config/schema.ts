@@ -82,13 +82,16 @@ export type ModelConfig = z.infer<typeof modelSchema>;
 
 export const hardwareSchema = z
   .strictObject({
-    linearLanes: int(1, 256).default(16).describe("Synaptic accumulator lanes of the linear engine (output channels in parallel)."),
-    tokenGroup: int(1, 256).default(8).describe("Tokens (t, n) held together in the linear engine so one weight word serves all of them."),
+    synapticLanes: int(2, 4096)
+      .default(84)
+      .describe(
+        "Synaptic accumulator lanes in total (the lane budget): E go to the router engine (at most half the budget), the rest to the shared synaptic pool that runs every q, k, v, o, fc1 and fc2 layer, trimmed to the fewest lanes that keep the same number of output tiles (docs/ARCHITECTURE.md, 'Lane budget').",
+      ),
+    tokenGroup: int(1, 256).default(8).describe("Tokens (t, n) held together in a linear engine so one weight word serves all of them."),
     lifLanes: int(1, 256).default(8).describe("Parallel LIF lanes of a LIF neuron array."),
     attnCores: int(1, 256).optional().describe("Physical attention cores (default: one per head)."),
-    expertCores: int(1, 64).optional().describe("Physical expert cores (default: min(experts, 4)); experts beyond are time-multiplexed."),
     macroMinBits: int(0, 1 << 24).default(4096).describe("Logical memories below this many bits are flip-flops, not SRAM macros (ORFS SYNTH_MEMORY_MAX_BITS)."),
-    clockMHz: z.number().positive().max(5000).default(500).describe("Target clock for PPA estimates."),
+    clockMHz: z.number().positive().max(5000).default(500).describe("Target clock in MHz; recorded in resolved.json (no st3d command reads it yet: no estimate depends on it)."),
   })
   .prefault({});
 export type HardwareConfig = z.infer<typeof hardwareSchema>;
@@ -98,7 +101,7 @@ export const integrationSchema = z
     mode: z.enum(["2d", "memory-on-logic", "logic-on-logic", "auto"]).default("memory-on-logic").describe("How the design is split over two face-to-face dies."),
     bondPitchUm: z.number().positive().max(100).default(1).describe("Hybrid-bond pitch in micrometres."),
     bondUsableFraction: z.number().gt(0).max(1).default(0.5).describe("Fraction of the footprint usable for bonds."),
-    f2fRegisters: z.boolean().default(false).describe("Register every F2F signal on both sides of the bond."),
+    f2fRegisters: z.boolean().default(false).describe("Reserved: must stay false. true is refused with every 3D mode (a register on each side of the bond would make the tiers 2 cycles off the 2D top, docs/3D.md) and has no effect with mode 2d."),
     balance: z.number().gt(0).max(1).default(0.2).describe("Allowed tier-area imbalance |A_top - A_bot| / (A_top + A_bot) for auto partitioning."),
   })
   .prefault({});

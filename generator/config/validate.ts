@@ -17,7 +17,7 @@ import { z } from "zod";
 import { configError, keyLabel, type ConfigProblem } from "./errors.ts";
 import { leafTypes } from "./reference.ts";
 import { configSchema, type UserConfig } from "./schema.ts";
-import { defaultAttnCores, defaultExpertCores, resolve, type Resolved } from "./resolve.ts";
+import { defaultAttnCores, resolve, type Resolved } from "./resolve.ts";
 import { HOST_INDEX_BITS, HOST_REGION_BITS, hostFields } from "../blocks/ctrl/ctrl.ts";
 import { planAccelerator } from "../top/accelerator.ts";
 import { maxS, minS } from "../util/bits.ts";
@@ -133,9 +133,7 @@ export function ruleProblems(u: UserConfig): ConfigProblem[] {
       out.push({ field: `model.lif.${fam}.threshold`, message: `threshold must fit lif.${fam}.stateBits = ${l.stateBits}; raise stateBits or lower the threshold`, got: l.threshold, valid: `${lo}..${hi}` });
   }
   const attnCores = u.hardware.attnCores ?? defaultAttnCores(m.heads);
-  const expertCores = u.hardware.expertCores ?? defaultExpertCores(m.experts);
   if (attnCores > m.heads) out.push({ field: "hardware.attnCores", message: `${attnCores} cores for ${m.heads} heads would leave cores idle (a core computes one head at a time)`, got: attnCores, valid: `1..${m.heads} (model.heads)` });
-  if (expertCores > m.experts) out.push({ field: "hardware.expertCores", message: `${expertCores} cores for ${m.experts} experts would leave cores idle`, got: expertCores, valid: `1..${m.experts} (model.experts)` });
   if (u.integration.f2fRegisters && u.integration.mode !== "2d")
     out.push({
       field: "integration.f2fRegisters",
@@ -167,7 +165,7 @@ interface Limit {
   message: string;
 }
 
-/** Memories of the same kind in every expert core share one line: st3d_moe_wx0, st3d_moe_wx1 -> st3d_moe_wx<c>. */
+/** Memories of the same kind share one line: the weight banks st3d_mem_wp0, st3d_mem_wp1 -> st3d_mem_wp<c>, the attention cores' states. */
 const memGroup = (module: string) => module.replace(/\d+(_state)?$/, "<c>$1");
 
 /** The limits the planned design exceeds (none for a config that generates). */
@@ -179,7 +177,7 @@ function capacityLimits(r: Resolved): Limit[] {
   for (const m of plan.memories) {
     const group = memGroup(m.module);
     const inGroup = (rr: Resolved) => planAccelerator(rr).memories.filter((x) => memGroup(x.module) === group);
-    const what = `memory ${group} (${m.label.replace(/,? (expert )?core \d+$/, "")}${group === m.module ? "" : ", one per expert core"})`;
+    const what = `memory ${group} (${m.label.replace(/,? (of block|attention core) \d+$/, "")}${group === m.module ? "" : ", one of several alike"})`;
     if (host.has(m.module)) {
       const h = hostFields(m);
       if (h.indexBits <= HOST_INDEX_BITS || seen.has(group)) continue;
@@ -221,7 +219,7 @@ function largestValid(u: UserConfig, field: SizeField, limit: Limit): number | u
   const m = u.model;
   // candidates: dim a multiple of heads; experts at least topK and the cores given
   const step = field === "model.dim" ? m.heads : 1;
-  const lo = field === "model.experts" ? Math.max(m.topK, u.hardware.expertCores ?? 1) : step;
+  const lo = field === "model.experts" ? m.topK : step;
   const ok = (v: number) => {
     const uu = withField(u, field, v);
     return ruleProblems(uu).length === 0 && !limit.over(resolve(uu));

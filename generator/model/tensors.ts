@@ -12,7 +12,7 @@ import type { Resolved } from "../config/resolve.ts";
 import type { LifParams } from "../blocks/lifArray/golden.ts";
 import { lifStep } from "../blocks/lifArray/golden.ts";
 import { maxS, minS, sat } from "../util/bits.ts";
-import { NpyError, readNpy, writeNpy, type NpyWriteDtype } from "../util/npy.ts";
+import { NpyError, readNpy, serializeNpy, type NpyWriteDtype } from "../util/npy.ts";
 import type { BlockWeights, LinearWeights, Model } from "./golden.ts";
 
 export class TensorError extends Error {
@@ -21,8 +21,9 @@ export class TensorError extends Error {
     readonly tensor: string,
     readonly file: string,
     readonly problem: string,
+    message = `${tensor}: ${problem} (file ${file})`,
   ) {
-    super(`${tensor}: ${problem} (file ${file})`);
+    super(message);
     this.name = "TensorError";
   }
 }
@@ -114,14 +115,28 @@ export function loadModelDir(r: Resolved, dir: string): Model {
     throw new TensorError("(model)", dir, "weights folder does not exist or is not a directory");
   const specs = modelTensorSpecs(r);
   const known = new Set(specs.map((s) => `${s.name}.npy`));
-  for (const f of fs.readdirSync(dir).sort()) {
-    if (TENSOR_FILE.test(f) && !known.has(f))
-      throw new TensorError(
-        f.replace(/\.npy$/, ""),
-        path.join(dir, f),
-        `unexpected tensor: the config has blocks=${r.L}, experts=${r.E} (expected names blocks.{0..${r.L - 1}}.{q,k,v,o,router}.{weight,bias}, blocks.{b}.experts.{0..${r.E - 1}}.{fc1,fc2}.{weight,bias})`,
-      );
-  }
+  const expected = `expected names blocks.{0..${r.L - 1}}.{q,k,v,o,router}.{weight,bias}, blocks.{b}.experts.{0..${r.E - 1}}.{fc1,fc2}.{weight,bias}; docs/MODEL.md`;
+  const unexpected = fs
+    .readdirSync(dir)
+    .sort()
+    .filter((f) => TENSOR_FILE.test(f) && !known.has(f));
+  if (unexpected.length === 1)
+    throw new TensorError(unexpected[0].replace(/\.npy$/, ""), path.join(dir, unexpected[0]), `unexpected tensor: the config has blocks=${r.L}, experts=${r.E} (${expected})`);
+  if (unexpected.length > 1)
+    throw new TensorError(
+      unexpected.map((f) => f.replace(/\.npy$/, "")).join(", "),
+      dir,
+      "unexpected tensors",
+      `${unexpected.length} unexpected tensors in ${dir}: ${unexpected.map((f) => f.replace(/\.npy$/, "")).join(", ")} — the config has blocks=${r.L}, experts=${r.E} (${expected}); is this the weights folder of another config?`,
+    );
+  const missing = specs.filter((s) => !fs.existsSync(path.join(dir, `${s.name}.npy`)));
+  if (missing.length > 1)
+    throw new TensorError(
+      missing.map((m) => m.name).join(", "),
+      dir,
+      "missing files",
+      `${missing.length} of ${specs.length} tensors missing in ${dir}: ${missing.map((m) => `${m.name}.npy ${shapeStr(m.shape)}`).join(", ")} (${expected})`,
+    );
   const got = new Map<string, number[]>();
   for (const s of specs) got.set(s.name, loadTensorFile(path.join(dir, `${s.name}.npy`), s));
   const lin = (name: string, out: number, inp: number): LinearWeights => ({
@@ -165,24 +180,28 @@ export function dtypeForBits(bits: number): NpyWriteDtype {
   return bits <= 8 ? "|i1" : bits <= 16 ? "<i2" : bits <= 32 ? "<i4" : "<i8";
 }
 
-/** Write every tensor of the model as <dir>/<name>.npy (weights in the smallest dtype for weightBits, biases for biasBits). */
-export function writeModelDir(r: Resolved, model: Model, dir: string): void {
-  fs.mkdirSync(dir, { recursive: true });
-  const write = (name: string, shape: number[], data: number[], bits: number) => {
+/**
+ * Every tensor of the model as `<prefix><name>.npy` bytes (weights in the smallest dtype for
+ * weightBits, biases for biasBits), checked against the config's shapes and widths.
+ */
+export function modelFiles(r: Resolved, model: Model, prefix = ""): { path: string; kind: string; content: Buffer }[] {
+  const out: { path: string; kind: string; content: Buffer }[] = [];
+  const where = prefix || "(model)";
+  const put = (name: string, shape: number[], data: number[], bits: number) => {
     const lo = minS(bits);
     const hi = maxS(bits);
     for (let i = 0; i < data.length; i++)
       if (!Number.isInteger(data[i]) || data[i] < lo || data[i] > hi)
-        throw new TensorError(name, path.join(dir, `${name}.npy`), `value ${data[i]} at index ${indexOf(i, shape)} does not fit ${bits} bits (range ${lo}..${hi})`);
-    writeNpy(path.join(dir, `${name}.npy`), shape, data, dtypeForBits(bits));
+        throw new TensorError(name, `${prefix}${name}.npy`, `value ${data[i]} at index ${indexOf(i, shape)} does not fit ${bits} bits (range ${lo}..${hi})`);
+    out.push({ path: `${prefix}${name}.npy`, kind: "tensor", content: serializeNpy(shape, data, dtypeForBits(bits), name) });
   };
-  const lin = (name: string, lw: LinearWeights, out: number, inp: number) => {
-    if (lw.weight.length !== out || lw.weight.some((row) => row.length !== inp) || lw.bias.length !== out)
-      throw new TensorError(name, dir, `shape mismatch: expected weight [${out},${inp}] and bias [${out}]`);
-    write(`${name}.weight`, [out, inp], lw.weight.flat(), r.weightBits);
-    write(`${name}.bias`, [out], lw.bias, r.biasBits);
+  const lin = (name: string, lw: LinearWeights, o: number, inp: number) => {
+    if (lw.weight.length !== o || lw.weight.some((row) => row.length !== inp) || lw.bias.length !== o)
+      throw new TensorError(name, where, `shape mismatch: expected weight [${o},${inp}] and bias [${o}]`);
+    put(`${name}.weight`, [o, inp], lw.weight.flat(), r.weightBits);
+    put(`${name}.bias`, [o], lw.bias, r.biasBits);
   };
-  if (model.blocks.length !== r.L) throw new TensorError("(model)", dir, `model has ${model.blocks.length} blocks, config says ${r.L}`);
+  if (model.blocks.length !== r.L) throw new TensorError("(model)", where, `model has ${model.blocks.length} blocks, config says ${r.L}`);
   model.blocks.forEach((bw, b) => {
     const p = `blocks.${b}`;
     lin(`${p}.q`, bw.q, r.D, r.D);
@@ -190,17 +209,30 @@ export function writeModelDir(r: Resolved, model: Model, dir: string): void {
     lin(`${p}.v`, bw.v, r.D, r.D);
     lin(`${p}.o`, bw.o, r.D, r.D);
     lin(`${p}.router`, bw.router, r.E, r.D);
-    if (bw.experts.length !== r.E) throw new TensorError(`${p}.experts`, dir, `${bw.experts.length} experts, config says ${r.E}`);
+    if (bw.experts.length !== r.E) throw new TensorError(`${p}.experts`, where, `${bw.experts.length} experts, config says ${r.E}`);
     bw.experts.forEach((ew, e) => {
       lin(`${p}.experts.${e}.fc1`, ew.fc1, r.F, r.D);
       lin(`${p}.experts.${e}.fc2`, ew.fc2, r.D, r.F);
     });
   });
+  return out;
+}
+
+/** U0 ([T][N][D]) as .npy bytes in the smallest dtype holding residBits. */
+export function inputNpy(r: Resolved, U0: number[][][]): Buffer {
+  return serializeNpy([r.T, r.N, r.D], U0.flat(2), dtypeForBits(r.residBits), "input");
+}
+
+/** Write every tensor of the model as <dir>/<name>.npy (a plain write, for tests and scripts; `st3d random-model` writes atomically). */
+export function writeModelDir(r: Resolved, model: Model, dir: string): void {
+  const files = modelFiles(r, model);
+  fs.mkdirSync(dir, { recursive: true });
+  for (const f of files) fs.writeFileSync(path.join(dir, f.path), f.content);
 }
 
 /** Write U0 ([T][N][D]) as .npy in the smallest dtype holding residBits. */
 export function writeInput(r: Resolved, U0: number[][][], file: string): void {
-  writeNpy(file, [r.T, r.N, r.D], U0.flat(2), dtypeForBits(r.residBits));
+  fs.writeFileSync(file, inputNpy(r, U0));
 }
 
 // ---------------------------------------------------------------------------------------

@@ -113,7 +113,7 @@ describe("FuseSoC core and filelists", () => {
   it("a design with several tops gets per-top filelists and targets, each list complete on its own", async () => {
     const d = designs.tiny;
     const logic = d.files.filter((f) => !f.path.startsWith("filelists/") && !f.path.endsWith(".core") && f.kind !== "tb" && !f.path.startsWith("synth/"));
-    const second = `${d.r.name}_attnHalf`;
+    const second = `${d.r.name}_dataflow`;
     const pkg = packageFiles(d.r, logic, [d.tops[0], second]);
     const get = (p: string) => pkg.find((f) => f.path === p);
     for (const t of [d.tops[0], second]) {

@@ -42,9 +42,13 @@ export const simSources = (files: GeneratedFile[]) => files.filter((f) => (f.kin
 /** Files synthesis needs: synthesizable RTL + blackbox macro stubs (never a behavioral model). */
 export const synthSources = (files: GeneratedFile[]) => files.filter((f) => (f.kind === "rtl" || f.kind === "stub") && isVerilog(f));
 
-/** The host testbench of a top (module `<name>_host_tb` by default). */
-export function renderHostTb(r: Pick<Resolved, "name" | "version" | "hash">, top: string, tbModule = hostTbModule(r.name), filePath = hostTbPath(r.name)): GeneratedFile {
-  const body = renderFile(HOST_TB_TEMPLATE, { top, tbModule, regCtrl: REG.CTRL, regStatus: REG.STATUS });
+/**
+ * The host testbench of a top (module `<name>_host_tb` by default).  `probe` is the
+ * hierarchical path of the ctrl instance that `st3d run` observes under `define ST3D_PROBES
+ * (block events, umem writes); default: the 2D top's `dut.u_ctrl`.
+ */
+export function renderHostTb(r: Pick<Resolved, "name" | "version" | "hash">, top: string, tbModule = hostTbModule(r.name), filePath = hostTbPath(r.name), probe = "dut.u_ctrl", dfProbe = "dut.u_dataflow"): GeneratedFile {
+  const body = renderFile(HOST_TB_TEMPLATE, { top, tbModule, regCtrl: REG.CTRL, regStatus: REG.STATUS, probe, dfProbe });
   // keep `timescale as the first line of the file's Verilog (the header is comments only)
   return { path: filePath, kind: "tb", content: fileHeader(r, path.basename(filePath), `host-port testbench of ${top} (simulation only; docs/HOST.md)`, repoRelative(HOST_TB_TEMPLATE)) + body };
 }
@@ -75,6 +79,14 @@ export function moduleIndex(files: GeneratedFile[]): Map<string, GeneratedFile> 
  * The files a top needs, in the order of `files`: the top's file and, transitively, every file
  * declaring a module whose name appears (outside comments) in a file already needed.
  */
+/** identifiers of a file outside comments (memoized: every filelist of every top scans the same files) */
+const tokensOf = new WeakMap<GeneratedFile, Set<string>>();
+function fileTokens(f: GeneratedFile): Set<string> {
+  let t = tokensOf.get(f);
+  if (!t) tokensOf.set(f, (t = new Set(stripComments(f.content).match(/[A-Za-z_][A-Za-z0-9_$]*/g) ?? [])));
+  return t;
+}
+
 export function filesForTop(files: GeneratedFile[], top: string): GeneratedFile[] {
   const idx = moduleIndex(files);
   const first = idx.get(top);
@@ -83,7 +95,7 @@ export function filesForTop(files: GeneratedFile[], top: string): GeneratedFile[
   const work = [first];
   while (work.length) {
     const f = work.pop()!;
-    for (const tok of new Set(stripComments(f.content).match(/[A-Za-z_][A-Za-z0-9_$]*/g) ?? [])) {
+    for (const tok of fileTokens(f)) {
       const dep = idx.get(tok);
       if (dep && !need.has(dep.path)) {
         need.add(dep.path);

@@ -72,7 +72,7 @@ const LEAVES: Record<string, string> = {
   assign c_wmask = 8'hff;
 endmodule
 `,
-  pt_attnHalf: `module pt_attnHalf (
+  pt_dataflow: `module pt_dataflow (
   input  wire clk,
   input  wire rst,
   input  wire go,
@@ -100,7 +100,7 @@ endmodule
   assign x_out = acc ^ {wa, 5'd0};
 endmodule
 `,
-  pt_moeHalf: `module pt_moeHalf (
+  pt_pool: `module pt_pool (
   input  wire clk,
   input  wire rst,
   input  wire go,
@@ -188,9 +188,9 @@ function syntheticNetlist(): Netlist {
   });
   const instances: InstanceDecl[] = [
     { name: "u_ctrl", module: "pt_ctrl", kind: "logic", group: "ctrl", ports: ports("pt_ctrl"), conns: self("pt_ctrl") },
-    { name: "u_attnHalf", module: "pt_attnHalf", kind: "logic", group: "attnHalf", ports: ports("pt_attnHalf"), conns: { ...self("pt_attnHalf"), x_out: "x_am" } },
+    { name: "u_dataflow", module: "pt_dataflow", kind: "logic", group: "dataflow", ports: ports("pt_dataflow"), conns: { ...self("pt_dataflow"), x_out: "x_am" } },
     mem("a"),
-    { name: "u_moeHalf", module: "pt_moeHalf", kind: "logic", group: "moeHalf", ports: ports("pt_moeHalf"), conns: { ...self("pt_moeHalf"), cfg: "2'b01", x_in: "x_am", dbg: "unused_m_dbg" } },
+    { name: "u_pool", module: "pt_pool", kind: "logic", group: "pool", ports: ports("pt_pool"), conns: { ...self("pt_pool"), cfg: "2'b01", x_in: "x_am", dbg: "unused_m_dbg" } },
     mem("b"),
     mem("c"),
   ];
@@ -238,19 +238,19 @@ describe("tier assignment", () => {
     for (const i of nl.instances) expect(a.get(i.name), i.name).toBe(i.kind === "memory" ? "top" : "bottom");
   });
 
-  it("logic-on-logic: ctrl + attnHalf bottom, moeHalf top, each memory with the logic that reads it", () => {
-    expect(mainConsumer(nl, "u_mem_a")).toBe("u_attnHalf");
-    expect(mainConsumer(nl, "u_mem_b")).toBe("u_moeHalf");
-    // written by ctrl with more bits than moeHalf reads, but moeHalf is the reader
-    expect(mainConsumer(nl, "u_mem_c")).toBe("u_moeHalf");
-    const rule = { u_ctrl: "bottom", u_attnHalf: "bottom", u_mem_a: "bottom", u_moeHalf: "top", u_mem_b: "top", u_mem_c: "top" };
+  it("logic-on-logic: ctrl + dataflow bottom, pool top, each memory with the logic that reads it", () => {
+    expect(mainConsumer(nl, "u_mem_a")).toBe("u_dataflow");
+    expect(mainConsumer(nl, "u_mem_b")).toBe("u_pool");
+    // written by ctrl with more bits than pool reads, but pool is the reader
+    expect(mainConsumer(nl, "u_mem_c")).toBe("u_pool");
+    const rule = { u_ctrl: "bottom", u_dataflow: "bottom", u_mem_a: "bottom", u_pool: "top", u_mem_b: "top", u_mem_c: "top" };
     expect(Object.fromEntries(tierPartition(cfg("x", "logic-on-logic", { balance: 1 }), nl, areas()))).toEqual(rule);
   });
 
   it("logic-on-logic repairs a broken balance bound by moving memories only", () => {
     // logic areas 1, 1, 1 and memories a 4, b 6, c 6: the rule puts 6 on the bottom and 13 on top (0.37);
     // within 0.2 only with one of b, c on the bottom and a on top
-    const toyArea: Record<string, number> = { u_ctrl: 1, u_attnHalf: 1, u_moeHalf: 1, u_mem_a: 4, u_mem_b: 6, u_mem_c: 6 };
+    const toyArea: Record<string, number> = { u_ctrl: 1, u_dataflow: 1, u_pool: 1, u_mem_a: 4, u_mem_b: 6, u_mem_c: 6 };
     const toy = new Map(Object.entries(toyArea));
     const r = cfg("x", "logic-on-logic", { balance: 0.2 });
     const ruleStats = partitionStats(r, nl, tierPartition(cfg("x", "logic-on-logic", { balance: 1 }), nl, toy), toy);
@@ -258,7 +258,7 @@ describe("tier assignment", () => {
     const a = tierPartition(r, nl, toy);
     const s = partitionStats(r, nl, a, toy);
     expect(s.balanceOk).toBe(true);
-    expect([a.get("u_ctrl"), a.get("u_attnHalf"), a.get("u_moeHalf")]).toEqual(["bottom", "bottom", "top"]);
+    expect([a.get("u_ctrl"), a.get("u_dataflow"), a.get("u_pool")]).toEqual(["bottom", "bottom", "top"]);
   });
 
   it("auto: FM respects the balance bound and cuts no more than the rule-based modes that meet it", () => {

@@ -11,8 +11,12 @@ export type Mode = Resolved["integration"]["mode"];
 export const TIER_OF_SIDE: readonly Tier[] = ["bottom", "top"];
 const sideOf = (t: Tier): Side => (t === "bottom" ? 0 : 1);
 
-/** Logic groups placed on the top die by logic-on-logic (everything else stays on the bottom). */
-export const LOGIC_ON_LOGIC_TOP_GROUPS: readonly string[] = ["moeHalf"];
+/**
+ * Logic groups placed on the top die by logic-on-logic (everything else stays on the bottom):
+ * the synaptic pool (with its weight memories), the spiking side (ctrl, the dataflow unit with
+ * its LIF arrays, attention cores and router, their activation memories) below it.
+ */
+export const LOGIC_ON_LOGIC_TOP_GROUPS: readonly string[] = ["pool"];
 
 /** Power and ground net names of each die (reports and 3Dblox files only; RTL has no power pins). */
 export const POWER_NETS: Record<Tier, { power: string; ground: string }> = {
@@ -151,8 +155,8 @@ export function autoPartition(r: Pick<Resolved, "integration">, nl: Netlist, are
  * Tier of every top-level instance for `r.integration.mode`:
  *  - "2d": everything on the bottom die;
  *  - "memory-on-logic": every memory on the top die, all logic on the bottom;
- *  - "logic-on-logic": logic of the LOGIC_ON_LOGIC_TOP_GROUPS (moeHalf) on top, the rest
- *    (ctrl, attnHalf) on the bottom; each memory with its main consumer (mainConsumer);
+ *  - "logic-on-logic": logic of the LOGIC_ON_LOGIC_TOP_GROUPS (the synaptic pool) on top, the rest
+ *    (ctrl, the dataflow unit) on the bottom; each memory with its main consumer (mainConsumer);
  *    if that breaks integration.balance, memories are re-placed by FM with the logic pinned;
  *  - "auto": FM min-cut, nets weighted by width, under integration.balance and the bond budget.
  * Chip I/O is always on the bottom die.

@@ -111,7 +111,7 @@ export function progress(label: string, opts: ProgressOptions = {}): Progress {
       write(`[${label}] ... still working (${status()})\n`);
       lastPrint = Date.now();
     }
-  }, mode === "tty" ? 1000 : Math.max(250, Math.floor(interval / 2)));
+  }, mode === "tty" ? 1000 : Math.max(50, Math.min(250, Math.floor(interval / 4))));
   timer.unref?.();
 
   const stop = () => {

@@ -9,6 +9,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import Handlebars from "handlebars";
+import { cachedSync, cacheKey } from "../cache/cache.ts";
 import type { Resolved } from "../config/resolve.ts";
 import type { GeneratedFile } from "../core/files.ts";
 import { REPO_ROOT, repoRelative } from "../core/paths.ts";
@@ -26,11 +27,29 @@ hbs.registerHelper("and", (...args: unknown[]) => args.slice(0, -1).every(Boolea
 hbs.registerHelper("bit", (a: unknown) => (a ? "1" : "0"));
 
 const templateCache = new Map<string, HandlebarsTemplateDelegate>();
+const COMPILE_OPTIONS = { noEscape: true, strict: true } as const;
 
+/**
+ * A template, compiled once per process; the compiled form (Handlebars' precompiled JavaScript,
+ * the slow part of a start-up) is kept in the st3d cache (kind "hbs", keyed by the Handlebars
+ * version, the options and the template text), so `st3d generate` does not recompile templates.
+ */
 function compileFile(file: string): HandlebarsTemplateDelegate {
   let t = templateCache.get(file);
   if (!t) {
-    t = hbs.compile(fs.readFileSync(file, "utf8"), { noEscape: true, strict: true });
+    const text = fs.readFileSync(file, "utf8");
+    let spec: string | undefined;
+    try {
+      const key = cacheKey(hbs.VERSION, JSON.stringify(COMPILE_OPTIONS), text);
+      const hit = cachedSync("hbs", key, (dir) => {
+        fs.writeFileSync(path.join(dir, "template.js"), hbs.precompile(text, COMPILE_OPTIONS) as unknown as string);
+        return { template: path.basename(file) };
+      });
+      spec = fs.readFileSync(path.join(hit.dir, "template.js"), "utf8");
+    } catch {
+      spec = undefined; // no usable cache (read-only home, ...): compile in memory
+    }
+    t = spec !== undefined ? hbs.template(new Function(`return ${spec};`)()) : hbs.compile(text, COMPILE_OPTIONS);
     templateCache.set(file, t);
   }
   return t;

@@ -6,7 +6,8 @@
 import type { Resolved } from "../config/resolve.ts";
 import { REG } from "../blocks/ctrl/ctrl.ts";
 import type { Model } from "../model/golden.ts";
-import { memoryImages, type Accelerator, ATTN_PHASES, MOE_PHASES } from "../top/accelerator.ts";
+import { memoryImages, type Accelerator, PHASES } from "../top/accelerator.ts";
+import { PERF_CLASSES, type PerfClass } from "../blocks/linearEngine/linearEngine.ts";
 import { packLanes, unpackLanes } from "../util/lanes.ts";
 
 export interface ReadSlot {
@@ -43,10 +44,34 @@ export function umemAddr(acc: Accelerator, t: number, n: number, j: number): num
 }
 
 export function hostProgram(acc: Accelerator, model: Model, U0: number[][][]): HostProgram {
+  const steps = hostProgramSteps(acc, model, U0);
+  for (;;) {
+    const s = steps.next();
+    if (s.done) return s.value;
+  }
+}
+
+/**
+ * The host program, built in steps (big models have millions of writes): `await` between
+ * steps to keep the event loop (progress heartbeats) alive; `onStep(done, total)` counts words.
+ */
+export async function hostProgramAsync(acc: Accelerator, model: Model, U0: number[][][], onStep?: (done: number, total: number) => void): Promise<HostProgram> {
+  const steps = hostProgramSteps(acc, model, U0);
+  for (;;) {
+    const s = steps.next();
+    if (s.done) return s.value;
+    onStep?.(s.value.done, s.value.total);
+    await new Promise((r) => setImmediate(r));
+  }
+}
+
+function* hostProgramSteps(acc: Accelerator, model: Model, U0: number[][][]): Generator<{ done: number; total: number }, HostProgram> {
   const lines: string[] = [];
   const reads: ReadSlot[] = [];
   let writes = 0;
   const images = memoryImages(acc, model);
+  const total = acc.ctrl.hostMems.reduce((a, h) => a + (images.get(h.mem.module)?.length ?? 0) * h.fields, 0);
+  yield { done: 0, total };
   for (const h of acc.ctrl.hostMems) {
     const img = images.get(h.mem.module);
     if (!img) throw new Error(`internal error: no image for host memory ${h.mem.module}`);
@@ -55,6 +80,7 @@ export function hostProgram(acc: Accelerator, model: Model, U0: number[][][]): H
         lines.push(`1 ${hex8(addrOf(h.region, (w << h.fieldBits) | f))} ${hex8(toField(img[w], f))}`);
         writes++;
       }
+      if (w % 4096 === 4095) yield { done: writes, total };
     }
   }
   const u = acc.ctrl.umem;
@@ -79,7 +105,8 @@ export function hostProgram(acc: Accelerator, model: Model, U0: number[][][]): H
           reads.push({ what: "umem", index: a, field: f });
         }
       }
-  const regs = [REG.ID, ...[REG.CYCLES, REG.SYN, REG.SPIKES, REG.SPIKES_O, REG.SPIKES_S1, REG.SPIKES_H, REG.ROUTED, REG.SYN_ATTN, REG.SYN_MOE].flatMap((x) => [x, x + 1])];
+  const regs = [REG.ID, ...[REG.CYCLES, REG.SYN, REG.SPIKES, REG.SPIKES_O, REG.SPIKES_S1, REG.SPIKES_H, REG.ROUTED, REG.SYN_ATTN, REG.SYN_MOE, REG.SYN_ROUTER].flatMap((x) => [x, x + 1])];
+  for (let i = 0; i < 32; i++) regs.push(REG.CLASS_BASE + i);
   for (let i = 0; i < r.L * acc.ctrl.phases; i++) regs.push(REG.PHASE_BASE + i);
   for (const x of regs) {
     lines.push(`2 ${hex8(addrOf(0, x))} 00000000`);
@@ -101,7 +128,44 @@ export interface DecodedRun {
   routed: number;
   synAttn: number;
   synMoe: number;
-  perLayer: { block: number; half: "attention" | "moe"; phase: string; cycles: number }[];
+  synRouter: number;
+  /** busy cycles of the dataflow unit per block and phase */
+  perLayer: { block: number; phase: string; cycles: number }[];
+  /** cycles of each perf class of the synaptic pool and of the router engine (while the dataflow unit is busy) */
+  classes: { pool: Record<PerfClass, number>; router: Record<PerfClass, number> };
+}
+
+/**
+ * U[t][n][c] from umem words (word address -> value; null = unknown, e.g. an X written by the
+ * RTL: its channels decode to NaN).
+ */
+export function umemToTensor(acc: Accelerator, words: Map<number, bigint | null>): number[][][] {
+  const { r } = acc;
+  const b = r.residBits;
+  const out: number[][][] = [];
+  for (let t = 0; t < r.T; t++) {
+    const rowT: number[][] = [];
+    for (let n = 0; n < r.N; n++) {
+      const row: number[] = new Array(r.D);
+      for (let j = 0; j < acc.r.geo.tilesD; j++) {
+        const P = acc.r.geo.lanes;
+        const w = words.get(umemAddr(acc, t, n, j));
+        const count = Math.min(P, r.D - j * P);
+        // an unknown word (X written by the RTL) decodes to NaN in every channel
+        (w === null || w === undefined ? new Array<number>(count).fill(NaN) : unpackLanes(w, b, count)).forEach((v, l) => (row[j * P + l] = v));
+      }
+      rowT.push(row);
+    }
+    out.push(rowT);
+  }
+  return out;
+}
+
+/** umem words holding U ([T][N][D]), as the host loads them. */
+export function tensorToUmem(acc: Accelerator, U: number[][][]): Map<number, bigint> {
+  const words = new Map<number, bigint>();
+  for (let t = 0; t < acc.r.T; t++) for (let n = 0; n < acc.r.N; n++) for (let j = 0; j < acc.r.geo.tilesD; j++) words.set(umemAddr(acc, t, n, j), umemWord(acc, U, t, n, j));
+  return words;
 }
 
 export function decodeReads(acc: Accelerator, prog: HostProgram, values: number[]): DecodedRun {
@@ -113,25 +177,11 @@ export function decodeReads(acc: Accelerator, prog: HostProgram, values: number[
     if (s.what === "umem") words.set(s.index, (words.get(s.index) ?? 0n) | (BigInt(values[i] >>> 0) << BigInt(32 * s.field)));
     else regs.set(s.index, values[i] >>> 0);
   });
-  const b = r.residBits;
-  const out: number[][][] = [];
-  for (let t = 0; t < r.T; t++) {
-    const rowT: number[][] = [];
-    for (let n = 0; n < r.N; n++) {
-      const row: number[] = new Array(r.D);
-      for (let j = 0; j < acc.r.geo.tilesD; j++) {
-        const P = acc.r.geo.lanes;
-        unpackLanes(words.get(umemAddr(acc, t, n, j))!, b, Math.min(P, r.D - j * P)).forEach((v, l) => (row[j * P + l] = v));
-      }
-      rowT.push(row);
-    }
-    out.push(rowT);
-  }
+  const out = umemToTensor(acc, words);
   const r64 = (x: number) => (regs.get(x) ?? 0) + (regs.get(x + 1) ?? 0) * 2 ** 32;
   const perLayer: DecodedRun["perLayer"] = [];
-  const phases = [...ATTN_PHASES.map((p) => ["attention", p] as const), ...MOE_PHASES.map((p) => ["moe", p] as const)];
-  for (let blk = 0; blk < r.L; blk++)
-    phases.forEach(([half, phase], i) => perLayer.push({ block: blk, half, phase, cycles: regs.get(REG.PHASE_BASE + blk * acc.ctrl.phases + i) ?? 0 }));
+  for (let blk = 0; blk < r.L; blk++) PHASES.forEach((phase, i) => perLayer.push({ block: blk, phase, cycles: regs.get(REG.PHASE_BASE + blk * acc.ctrl.phases + i) ?? 0 }));
+  const cls = (engine: number) => Object.fromEntries(PERF_CLASSES.map((c, i) => [c, r64(REG.CLASS_BASE + 2 * (8 * engine + i))])) as Record<PerfClass, number>;
   return {
     out,
     id: regs.get(REG.ID) ?? 0,
@@ -144,7 +194,9 @@ export function decodeReads(acc: Accelerator, prog: HostProgram, values: number[
     routed: r64(REG.ROUTED),
     synAttn: r64(REG.SYN_ATTN),
     synMoe: r64(REG.SYN_MOE),
+    synRouter: r64(REG.SYN_ROUTER),
     perLayer,
+    classes: { pool: cls(0), router: cls(1) },
   };
 }
 

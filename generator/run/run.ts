@@ -1,22 +1,31 @@
 /**
- * `st3d run` (SPEC §4): build the RTL of a config, load the weights and the input through
- * the accelerator's host port, simulate until done, write OUTDIR/output.npy and run.json.
- * `golden: true` runs the TypeScript golden model only.
+ * `st3d run` (SPEC §4): build the RTL of a config (in the st3d cache), load the weights and
+ * the input through the accelerator's host port, simulate until done, read U_L and the
+ * counters back, and write the output folder (generator/output.ts rules):
+ *   output.npy   U_L, int32 [T, N, D]
+ *   run.json     counters and timings; keys in docs/RUN.md (one set for golden and RTL runs)
+ *   waves.vcd | waves.fst   with --waves
+ *   debug/       with --keep: sources, build.sh, the binary, host.cmd, host.out, trace, replay.sh
+ * `golden: true` runs the TypeScript golden model only.  `check` compares the RTL with the
+ * golden model tensor by tensor (generator/run/check.ts).
  */
-import crypto from "node:crypto";
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import type { Resolved } from "../config/resolve.ts";
 import { buildDesign, type Design } from "../design.ts";
 import { loadInput, loadModelDir } from "../model/tensors.ts";
-import { runGolden, type Model } from "../model/golden.ts";
+import { runGolden, type GoldenResult, type Model } from "../model/golden.ts";
 import { hostTbModule, renderHostTb } from "../package/package.ts";
 import { serializeNpy } from "../util/npy.ts";
-import { buildSim, runSim, type Built, type Sim } from "../sim/harness.ts";
-import { decodeReads, hostProgram } from "./host.ts";
-import type { Accelerator } from "../top/accelerator.ts";
-import type { GeneratedFile } from "../core/files.ts";
-import { REPO_ROOT } from "../core/paths.ts";
+import { beginOutputDir, checkOutputDir, onInterrupt, type OutputStage } from "../output.ts";
+import { progress } from "../progress/progress.ts";
+import { which } from "../toolchain/tools.ts";
+import { tail } from "../toolchain/verilator.ts";
+import { decodeReads, hostProgramAsync } from "./host.ts";
+import { buildSimCached, runSimStreaming, shq, simCommand, type Sim, type SimBuild, type SimSource, type WavesFormat } from "./sim.ts";
+import { checkRun, describeCheck, replayUmemTrace, type CheckReport } from "./check.ts";
+import { cutVcd, GTKWAVE_FIX, vcdToFst } from "./waves.ts";
 
 export class RunError extends Error {
   constructor(message: string) {
@@ -26,6 +35,7 @@ export class RunError extends Error {
 }
 
 export type View = "2d" | "3d";
+export type { Sim };
 
 export interface RunOptions {
   weights: string;
@@ -34,156 +44,343 @@ export interface RunOptions {
   sim?: Sim;
   view?: View;
   golden?: boolean;
-  /** build/cache folder (default build/run) */
-  workDir?: string;
+  /** replace st3d's own earlier results in `out` even where they were edited */
+  force?: boolean;
+  /** dump a waveform (waves.vcd / waves.fst) */
+  waves?: WavesFormat;
+  /** with waves: simulation cycles [from, to] (either end open) */
+  wavesWindow?: { from?: number; to?: number };
+  /** keep the build, the host command file and a replay script in out/debug/ */
+  keep?: boolean;
+  /** stop the simulation (as a failure) after this many clock cycles (default 100,000,000) */
+  maxCycles?: number;
+  /** compare with the golden model; a string: the golden model runs on that weights folder */
+  check?: boolean | string;
+  /** progress lines on stderr (the CLI turns them on) */
+  progress?: boolean;
+  /** extra messages (cache entry used, ...) */
   log?: (msg: string) => void;
+  /** cache root override (tests); default $ST3D_CACHE, ... */
+  cacheRoot?: string;
+}
+
+/** run.json; docs/RUN.md documents every key (stable: add keys, never rename). */
+export interface RunJson {
+  schema: "st3d-run/1";
+  st3d: string;
+  design: string;
+  configHash: string;
+  simulator: "golden" | Sim;
+  view: View | null;
+  status: "ok" | "check-failed" | "sim-failed";
+  weights: string;
+  input: string;
+  cycles: number | null;
+  synapticOps: number | null;
+  synapticOpsByHalf: { attention: number; moe: number } | null;
+  spikes: number | null;
+  spikesByStage: { s0qkv: number; o: number; s1: number; h: number } | null;
+  lifSpikes: number | null;
+  routed: number | null;
+  lanes: number;
+  /** synapticOps / lanes: the cycles an inference would take with every lane busy every cycle */
+  laneBound: number | null;
+  utilization: number | null;
+  /** per synaptic engine (the shared pool, the router engine): lanes, ops, utilization, cycles per perf class */
+  engines: { pool: EngineJson; router: EngineJson } | null;
+  perBlock: {
+    block: number;
+    cycles: number | null;
+    phaseCycles: Record<string, number> | null;
+    startCycle: { attention: number | null; moe: number | null } | null;
+    synapticOps: number | null;
+    spikesByStage: { s0qkv: number; o: number; s1: number; h: number } | null;
+    routed: number | null;
+  }[];
+  hostWrites: number | null;
+  simulatedCycles: number | null;
+  startCycle: number | null;
+  doneCycle: number | null;
+  seconds: number;
+  buildSeconds: number | null;
+  files: string[];
+  waves: { file: string; format: WavesFormat; fromCycle: number; toCycle: number | null } | null;
+  check: CheckReport | null;
+  error: string | null;
 }
 
 export interface RunSummary {
   output: number[][][];
-  json: Record<string, unknown>;
-}
-
-/**
- * Write files into `dir` so that either all of them appear or none: every file is written to a
- * temporary name first; existing targets are moved aside, the new files renamed into place, and
- * on any failure the previous files are put back (and the temporaries removed).  Only the named
- * files are touched; `dir` is created if needed.
- */
-export function writeAtomically(dir: string, files: { name: string; data: Buffer | string }[]): void {
-  for (const f of files)
-    if (!/^[A-Za-z0-9._-]+$/.test(f.name) || f.name.startsWith(".")) throw new RunError(`internal error: bad output file name '${f.name}'`);
-  const tag = `${process.pid}-${Date.now().toString(36)}`;
-  const tmps: [string, string][] = [];
-  const backups: [string, string][] = [];
-  const placed: string[] = [];
-  try {
-    fs.mkdirSync(dir, { recursive: true });
-    for (const f of files) {
-      const tmp = path.join(dir, `.${f.name}.tmp-${tag}`);
-      tmps.push([tmp, path.join(dir, f.name)]);
-      fs.writeFileSync(tmp, f.data);
-    }
-    for (const [, target] of tmps)
-      if (fs.existsSync(target)) {
-        const bak = `${target}.bak-${tag}`;
-        fs.renameSync(target, bak);
-        backups.push([bak, target]);
-      }
-    for (const [tmp, target] of tmps) {
-      fs.renameSync(tmp, target);
-      placed.push(target);
-    }
-  } catch (e) {
-    for (const t of placed) fs.rmSync(t, { force: true });
-    for (const [bak, target] of backups) {
-      try {
-        fs.renameSync(bak, target);
-      } catch {
-        /* leave the .bak file: better than losing it */
-      }
-    }
-    for (const [tmp] of tmps) fs.rmSync(tmp, { force: true });
-    throw new RunError(`cannot write the results into ${dir}: ${(e as Error).message}`);
-  }
-  for (const [bak] of backups) fs.rmSync(bak, { force: true });
+  json: RunJson;
+  /** files written into the output folder */
+  files: string[];
 }
 
 /** Refuse an output folder that cannot hold the results, before any (long) work. */
-export function checkRunOutDir(out: string): void {
+export function checkRunOutDir(out: string, force = false): void {
   if (!out) throw new RunError("no output folder given (-o)");
-  if (fs.existsSync(out) && !fs.statSync(out).isDirectory()) throw new RunError(`output folder ${out} exists and is not a folder`);
+  checkOutputDir(out, { force });
 }
 
+/** Synaptic accumulator lanes: the shared pool and the router engine (hardware.synapticLanes split by laneSplit). */
 function lanesOf(r: Resolved): number {
-  // synaptic accumulator lanes: attention engine + router engine + expert cores
-  return r.hw.linearLanes + r.E + r.hw.expertCores * r.hw.linearLanes;
+  return r.hw.poolLanes + r.hw.routerLanes;
 }
 
-export function tbFiles(d: Design, view: View): { files: GeneratedFile[]; tb: string; top: string } {
+/** One synaptic engine in run.json (docs/RUN.md "engines"). */
+export interface EngineJson {
+  lanes: number;
+  synapticOps: number;
+  /** synapticOps / (lanes x cycles) */
+  utilization: number;
+  /** cycles of each perf class while the dataflow unit is busy (docs/ARCHITECTURE.md "linearEngine"): idle, collect, starve (waiting for input), work, fill, waitW (waiting for weights), drain, stall (output / memory port not ready) */
+  cycles: Record<string, number>;
+}
+
+function enginesJson(r: Resolved, cycles: number, syn: { pool: number; router: number }, classes: { pool: Record<string, number>; router: Record<string, number> }): { pool: EngineJson; router: EngineJson } {
+  const one = (lanes: number, ops: number, c: Record<string, number>): EngineJson => ({ lanes, synapticOps: ops, utilization: cycles ? ops / (lanes * cycles) : 0, cycles: c });
+  return { pool: one(r.hw.poolLanes, syn.pool, classes.pool), router: one(r.hw.routerLanes, syn.router, classes.router) };
+}
+
+/** Hierarchical path of a top-level instance (u_ctrl, u_dataflow) under the testbench's `dut` (for the probes). */
+function instProbe(d: Design, top: string, inst: string): string {
+  if (top === d.acc.top) return `dut.${inst}`;
+  const topFile = d.files.find((f) => f.path === `${top}.v`);
+  const decl = new RegExp(`^\\s*[A-Za-z_][\\w$]*\\s+${inst}\\s*\\(`, "m");
+  for (const m of topFile?.content.matchAll(/^\s*([A-Za-z_][\w$]*)\s+([A-Za-z_][\w$]*)\s*\(/gm) ?? []) {
+    const f = d.files.find((x) => x.path === `${m[1]}.v`);
+    if (f && decl.test(f.content)) return `dut.${m[2]}.${inst}`;
+  }
+  throw new RunError(`internal error: no ${inst} instance found under ${top}`);
+}
+
+export function tbFiles(d: Design, view: View): { files: SimSource[]; tb: string; top: string } {
   const acc = d.acc;
   const top = view === "2d" ? acc.top : `${d.r.name}_3d`;
   if (!d.files.some((f) => f.path === `${top}.v`)) throw new RunError(`view ${view}: the design has no ${top} (generate with integration.mode other than 2d for a 3D view)`);
   const tbModule = hostTbModule(d.r.name);
-  const tb: GeneratedFile = renderHostTb(d.r, top, tbModule, `${tbModule}.v`);
+  const tb = renderHostTb(d.r, top, tbModule, `${tbModule}.v`, instProbe(d, top, "u_ctrl"), instProbe(d, top, "u_dataflow"));
   return { files: [...d.files.filter((f) => (f.kind === "rtl" || f.kind === "sim") && f.path.endsWith(".v")), tb], tb: tbModule, top };
 }
 
-/** Build (or reuse) the simulation binary of a design's view. */
-export async function buildRunSim(d: Design, sim: Sim, view: View, workDir: string, log: (m: string) => void): Promise<Built> {
+/** Build (or reuse from the st3d cache) the simulation of a design's view. */
+export async function buildRunSim(d: Design, sim: Sim, view: View, opts: { waves?: WavesFormat; log?: (m: string) => void; root?: string } = {}): Promise<SimBuild> {
   const { files, tb } = tbFiles(d, view);
-  const h = crypto.createHash("sha256");
-  for (const f of files) h.update(f.path).update(f.content);
-  const key = h.digest("hex").slice(0, 16);
-  const dir = path.join(workDir, `${d.r.name}-${key}-${view}`);
-  const stamp = path.join(dir, sim, "st3d-built");
-  const srcDir = path.join(dir, "src");
-  if (!fs.existsSync(srcDir)) {
-    fs.mkdirSync(srcDir, { recursive: true });
-    for (const f of files) {
-      fs.mkdirSync(path.dirname(path.join(srcDir, f.path)), { recursive: true });
-      fs.writeFileSync(path.join(srcDir, f.path), f.content);
-    }
-  }
-  if (fs.existsSync(stamp)) {
-    log(`reusing the ${sim} build in ${path.relative(process.cwd(), dir)}`);
-    return JSON.parse(fs.readFileSync(stamp, "utf8"));
-  }
-  log(`building the ${view} RTL with ${sim} (${files.length} files) ...`);
-  const t0 = Date.now();
-  const built = await buildSim(
-    sim,
-    files.map((f) => path.join(srcDir, f.path)),
-    tb,
-    dir,
-  );
-  fs.writeFileSync(stamp, JSON.stringify(built));
-  log(`built in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-  return built;
+  return buildSimCached(sim, files, tb, { waves: opts.waves, probes: true, log: opts.log, root: opts.root });
+}
+
+const flat3 = (U: number[][][]) => U.flat(2);
+
+function goldenCounts(g: GoldenResult) {
+  const s = g.stats;
+  const st = (k: "s0" | "q" | "k" | "v" | "o" | "s1" | "h") => s.perLayer.reduce((a, b) => a + b.spikes[k], 0);
+  const half = (b: (typeof s.perLayer)[number]) => ({ attention: b.syn.q + b.syn.k + b.syn.v + b.syn.o, moe: b.syn.router + b.syn.fc1 + b.syn.fc2 });
+  return {
+    synapticOps: s.syn,
+    synapticOpsByHalf: s.perLayer.map(half).reduce((a, b) => ({ attention: a.attention + b.attention, moe: a.moe + b.moe }), { attention: 0, moe: 0 }),
+    spikes: s.spikes,
+    spikesByStage: { s0qkv: s.spikes, o: st("o"), s1: st("s1"), h: st("h") },
+    lifSpikes: s.lifSpikes,
+    routed: s.routed,
+    perBlock: s.perLayer.map((b) => ({
+      block: b.block,
+      cycles: null,
+      phaseCycles: null,
+      startCycle: null,
+      synapticOps: half(b).attention + half(b).moe,
+      spikesByStage: { s0qkv: b.spikes.s0 + b.spikes.q + b.spikes.k + b.spikes.v, o: b.spikes.o, s1: b.spikes.s1, h: b.spikes.h },
+      routed: b.routed,
+    })),
+  };
+}
+
+function baseJson(r: Resolved, opts: RunOptions, simulator: RunJson["simulator"], view: View | null): RunJson {
+  return {
+    schema: "st3d-run/1",
+    st3d: r.version,
+    design: r.name,
+    configHash: r.hash,
+    simulator,
+    view,
+    status: "ok",
+    weights: path.resolve(opts.weights),
+    input: path.resolve(opts.input),
+    cycles: null,
+    synapticOps: null,
+    synapticOpsByHalf: null,
+    spikes: null,
+    spikesByStage: null,
+    lifSpikes: null,
+    routed: null,
+    lanes: lanesOf(r),
+    laneBound: null,
+    utilization: null,
+    engines: null,
+    perBlock: [],
+    hostWrites: null,
+    simulatedCycles: null,
+    startCycle: null,
+    doneCycle: null,
+    seconds: 0,
+    buildSeconds: null,
+    files: [],
+    waves: null,
+    check: null,
+    error: null,
+  };
+}
+
+function outputNpy(r: Resolved, U: number[][][]): Buffer {
+  return serializeNpy([r.T, r.N, r.D], flat3(U), "<i4");
+}
+
+function parseWindow(w: RunOptions["wavesWindow"]): { from: number; to: number | null } {
+  const from = w?.from ?? 0;
+  const to = w?.to ?? null;
+  for (const [k, v] of [
+    ["from", from],
+    ["to", to],
+  ] as const)
+    if (v !== null && !(Number.isSafeInteger(v) && v >= 0)) throw new RunError(`--waves-window: ${k} must be a cycle number >= 0 (got ${v})`);
+  if (to !== null && to < from) throw new RunError(`--waves-window: the window ends (cycle ${to}) before it starts (cycle ${from})`);
+  return { from, to };
 }
 
 export async function st3dRun(r: Resolved, opts: RunOptions): Promise<RunSummary> {
   const log = opts.log ?? (() => {});
+  const quiet = !opts.progress;
+  const step = (label: string, o: Parameters<typeof progress>[1] = {}) => progress(label, quiet ? { ...o, stream: { write: () => true, isTTY: false } as unknown as NodeJS.WritableStream } : o);
   // every input is checked before anything is written or built: a malformed input leaves no output
-  checkRunOutDir(opts.out);
+  if (!opts.out) throw new RunError("no output folder given (-o)");
   const model: Model = loadModelDir(r, opts.weights);
   const U0 = loadInput(r, opts.input);
+  const goldenWeights = typeof opts.check === "string" ? opts.check : opts.weights;
+  const goldenModel = typeof opts.check === "string" ? loadModelDir(r, opts.check) : model;
+  checkRunOutDir(opts.out, opts.force);
   const view = opts.view ?? "2d";
+  const meta = { generator: `st3d ${r.version}`, command: "run", design: r.name, configHash: r.hash };
+
   if (opts.golden) {
+    if (opts.waves || opts.keep || opts.check) throw new RunError("--waves, --keep and --check need an RTL simulation (drop --golden)");
     const t0 = Date.now();
     const g = runGolden(r, model, U0);
-    const json = {
-      design: r.name,
-      configHash: r.hash,
-      simulator: "golden",
-      view: "golden",
-      cycles: null,
-      syn: g.stats.syn,
-      synapticOps: g.stats.syn,
-      spikes: g.stats.spikes,
-      lifSpikes: g.stats.lifSpikes,
-      routed: g.stats.routed,
-      perBlock: g.stats.perLayer,
-      seconds: (Date.now() - t0) / 1000,
-    };
-    finish(r, opts.out, g.out, json);
-    return { output: g.out, json };
+    const json: RunJson = { ...baseJson(r, opts, "golden", null), ...goldenCounts(g), seconds: (Date.now() - t0) / 1000 };
+    const stage = beginOutputDir(opts.out, meta, { force: opts.force });
+    stage.write({ path: "output.npy", kind: "data", content: outputNpy(r, g.out) });
+    json.files = ["output.npy", "run.json"];
+    stage.write({ path: "run.json", kind: "report", content: JSON.stringify(json, null, 2) + "\n" });
+    stage.commit();
+    return { output: g.out, json, files: json.files };
   }
+
   const sim = opts.sim ?? "verilator";
+  const window = parseWindow(opts.wavesWindow);
+  const waves = opts.waves;
+  if (!waves && opts.wavesWindow) throw new RunError("--waves-window needs --waves");
+  // Verilator ignores $dumpoff: a window end is applied by cutting the VCD (FST: via VCD, then vcd2fst)
+  const viaVcd = sim === "verilator" && waves === "fst" && window.to !== null;
+  if (viaVcd && !which("vcd2fst")) throw new RunError(`an FST window with an end cycle on Verilator is written through VCD and needs vcd2fst: ${GTKWAVE_FIX}; or use --waves vcd`);
+
   const d = buildDesign(r);
-  const workDir = path.resolve(opts.workDir ?? path.join(REPO_ROOT, "build", "run"));
-  const built = await buildRunSim(d, sim, view, workDir, log);
-  const prog = hostProgram(d.acc, model, U0);
-  const runDir = fs.mkdtempSync(path.join(built.workDir, "run-"));
+  const tb = tbFiles(d, view);
+  const pb = step("build");
+  const tb0 = Date.now();
+  let built: SimBuild;
+  try {
+    built = await buildSimCached(sim, tb.files, tb.tb, {
+      waves: waves ? (viaVcd ? "vcd" : waves) : undefined,
+      probes: true,
+      root: opts.cacheRoot,
+      log: (m) => {
+        pb.log(m);
+        log(m);
+      },
+    });
+  } catch (e) {
+    pb.fail();
+    throw e;
+  }
+  const buildSeconds = (Date.now() - tb0) / 1000;
+  pb.done(built.hit ? `reusing the ${sim} build of the ${view} RTL in ${built.entry}` : `built the ${view} RTL with ${sim} (${tb.files.length} files) in ${built.entry}`);
+  log(`${sim} build: ${built.entry}${built.hit ? " (cached)" : ""}`);
+
+  const pl = step("load", { unit: "host writes" });
+  pl.log("building the host program: every weight and bias memory word, then U0");
+  const prog = await hostProgramAsync(d.acc, model, U0, (done) => pl.set(done));
+  pl.done(`${prog.writes} host writes, ${prog.lines.length - prog.writes} other host commands`);
+  const stage: OutputStage = beginOutputDir(opts.out, meta, { force: opts.force });
+  const runDir = fs.mkdtempSync(path.join(os.tmpdir(), "st3d-run-"));
+  const unhook = onInterrupt(() => fs.rmSync(runDir, { recursive: true, force: true }));
+  const json: RunJson = baseJson(r, opts, sim, view);
+  json.buildSeconds = buildSeconds;
+  json.hostWrites = prog.writes;
+  const written: string[] = [];
+  let wavesPath: string | null = null;
+  let wavesName: string | null = null;
   try {
     const cmd = path.join(runDir, "host.cmd");
     const outFile = path.join(runDir, "host.out");
-    fs.writeFileSync(cmd, prog.lines.join("\n") + "\n");
-    log(`simulating: ${prog.writes} host writes, then the inference, then ${prog.reads.length} reads ...`);
+    const traceFile = path.join(runDir, "trace.txt");
+    await writeLines(cmd, prog.lines);
+    const every = Math.max(1, Math.floor(prog.lines.length / 200));
+    const plusargs = [`+cmd=${cmd}`, `+out=${outFile}`, `+trace=${traceFile}`, `+progress=${every}`];
+    if (opts.maxCycles !== undefined) {
+      if (!(Number.isSafeInteger(opts.maxCycles) && opts.maxCycles > 0)) throw new RunError(`--max-cycles must be a positive integer (got ${opts.maxCycles})`);
+      plusargs.push(`+maxcycles=${opts.maxCycles}`);
+    }
+    if (waves) {
+      wavesName = `waves.${waves}`;
+      wavesPath = stage.file(wavesName, "waves");
+      const dumpTo = viaVcd ? path.join(runDir, "waves.vcd") : wavesPath;
+      plusargs.push(`+waves=${dumpTo}`, `+wavesfrom=${window.from}`);
+      if (window.to !== null) plusargs.push(`+wavesto=${window.to}`);
+    }
+    const startIdx = prog.lines.findIndex((l) => l.startsWith("3 "));
+    const ps = step("simulate", { total: prog.lines.length, unit: "host commands" });
+    let note = "loading weights, biases and U0 through the host port";
+    ps.set(0, note);
+    const onLine = (l: string) => {
+      const f = l.trim().split(/\s+/);
+      if (f[0] === "CMDS") ps.set(Number(f[1]), Number(f[1]) > startIdx ? "reading U_L and the counters back" : note);
+      else if (f[0] === "START") ps.set(startIdx, (note = "inference started"));
+      else if (f[0] === "BLOCK") ps.set(startIdx, (note = `inference: block ${Number(f[2]) + 1}/${r.L}, ${f[1] === "a" ? "attention" : "MoE"} half (cycle ${f[3]})`));
+      else if (f[0] === "DONE") ps.set(startIdx + 1, (note = "reading U_L and the counters back"));
+    };
     const t0 = Date.now();
-    const res = await runSim(built, [`+cmd=${cmd}`, `+out=${outFile}`], 1);
-    const seconds = (Date.now() - t0) / 1000;
-    if (!res.pass) throw new RunError(`the ${sim} simulation did not finish (exit ${res.code}):\n${res.output.split("\n").slice(-15).join("\n")}`);
+    const res = await runSimStreaming(built, plusargs, { cwd: runDir, fst: waves === "fst" && sim === "icarus", onLine });
+    json.seconds = (Date.now() - t0) / 1000;
+    fs.writeFileSync(path.join(runDir, "sim.log"), res.output);
+    const lineVal = (k: string) => {
+      const l = res.lines.find((x) => x.startsWith(k + " "));
+      return l === undefined ? null : Number(l.slice(k.length + 1));
+    };
+    json.simulatedCycles = lineVal("SIMCYCLES");
+    json.startCycle = lineVal("START");
+    json.doneCycle = lineVal("DONE");
+    if (waves && wavesPath && wavesName) {
+      const dumped = viaVcd ? path.join(runDir, "waves.vcd") : wavesPath;
+      if (fs.existsSync(dumped)) {
+        if (sim === "verilator" && window.to !== null) await cutVcd(dumped, window.to);
+        if (viaVcd) await vcdToFst(dumped, wavesPath);
+      }
+      if (!fs.existsSync(wavesPath)) fs.writeFileSync(wavesPath, "");
+      json.waves = { file: wavesName, format: waves, fromCycle: window.from, toCycle: window.to };
+    }
+    if (opts.keep) written.push(...keepDebug(stage, built, runDir, plusargs, { cmd, outFile, traceFile, wavesPath, viaVcd, sim }));
+
+    if (!res.pass) {
+      const why = `the ${sim} simulation did not finish (exit ${res.code}):\n${tail(res.output, 15)}`;
+      if (opts.keep || waves) {
+        json.status = "sim-failed";
+        json.error = why;
+        json.files = [...(wavesName ? [wavesName] : []), ...(opts.keep ? ["debug/"] : []), "run.json"];
+        stage.write({ path: "run.json", kind: "report", content: JSON.stringify(json, null, 2) + "\n" });
+        stage.commit();
+        throw new RunError(`${why}\n(the ${[wavesName, opts.keep ? "debug/ folder (replay.sh)" : null].filter(Boolean).join(" and ")} and run.json are in ${opts.out})`);
+      }
+      throw new RunError(why);
+    }
+    ps.done(`simulated ${json.simulatedCycles} cycles`);
     const values = fs
       .readFileSync(outFile, "utf8")
       .trim()
@@ -193,38 +390,147 @@ export async function st3dRun(r: Resolved, opts: RunOptions): Promise<RunSummary
     const dec = decodeReads(d.acc, prog, values);
     const expectId = parseInt(r.hash.slice(-8), 16) >>> 0;
     if (dec.id !== expectId) throw new RunError(`the simulated design reports config id ${dec.id.toString(16)}, expected ${expectId.toString(16)}`);
-    const lanes = lanesOf(r);
-    const simCycles = Number(res.lines.find((l) => l.startsWith("SIMCYCLES "))?.slice(10) ?? 0);
-    const json = {
-      design: r.name,
-      configHash: r.hash,
-      simulator: sim,
-      view,
+    const trace = replayUmemTrace(d.acc, U0, fs.existsSync(traceFile) ? fs.readFileSync(traceFile, "utf8") : "");
+    const startOf = (b: number, k: "A" | "M") => trace.events.find((e) => e.block === b && e.kind === k)?.cycle ?? null;
+    Object.assign(json, {
       cycles: dec.cycles,
-      perLayer: dec.perLayer,
+      synapticOps: dec.syn,
+      synapticOpsByHalf: { attention: dec.synAttn, moe: dec.synMoe },
       spikes: dec.spikes,
       spikesByStage: { s0qkv: dec.spikes, o: dec.spikesO, s1: dec.spikesS1, h: dec.spikesH },
-      synapticOps: dec.syn,
-      synByHalf: { attention: dec.synAttn, moe: dec.synMoe },
+      lifSpikes: dec.spikes + dec.spikesO + dec.spikesS1 + dec.spikesH,
       routed: dec.routed,
-      lanes,
-      utilization: dec.cycles ? dec.syn / (lanes * dec.cycles) : 0,
-      hostWrites: prog.writes,
-      simulatedCycles: simCycles,
-      wallSeconds: seconds,
-    };
-    finish(r, opts.out, dec.out, json);
-    return { output: dec.out, json };
+      laneBound: dec.syn / json.lanes,
+      utilization: dec.cycles ? dec.syn / (json.lanes * dec.cycles) : 0,
+      engines: enginesJson(r, dec.cycles, { pool: dec.syn - dec.synRouter, router: dec.synRouter }, dec.classes),
+      perBlock: Array.from({ length: r.L }, (_, b) => {
+        const phaseCycles: Record<string, number> = {};
+        for (const p of dec.perLayer.filter((x) => x.block === b)) phaseCycles[p.phase] = p.cycles;
+        return {
+          block: b,
+          cycles: Object.values(phaseCycles).reduce((a, x) => a + x, 0),
+          phaseCycles,
+          startCycle: { attention: startOf(b, "A"), moe: startOf(b, "M") },
+          synapticOps: null,
+          spikesByStage: null,
+          routed: null,
+        };
+      }),
+    } satisfies Partial<RunJson>);
+
+    let failedCheck: string | null = null;
+    if (opts.check) {
+      const pc = step("check");
+      pc.log(`running the golden model on ${goldenWeights} and comparing U after every half of every block, the output and the counters`);
+      const g = runGolden(r, goldenModel, U0);
+      const report = checkRun(
+        r,
+        g,
+        {
+          output: dec.out,
+          trace,
+          counters: { synapticOps: dec.syn, spikes: dec.spikes, spikesO: dec.spikesO, spikesS1: dec.spikesS1, spikesH: dec.spikesH, routed: dec.routed },
+        },
+        path.resolve(goldenWeights),
+      );
+      json.check = report;
+      pc.done(report.match ? "the RTL matches the golden model" : "mismatch found");
+      if (!report.match) {
+        json.status = "check-failed";
+        failedCheck = describeCheck(report);
+      } else log(describeCheck(report));
+    }
+
+    stage.write({ path: "output.npy", kind: "data", content: outputNpy(r, dec.out) });
+    json.files = ["output.npy", "run.json", ...(wavesName ? [wavesName] : []), ...(opts.keep ? ["debug/"] : [])];
+    stage.write({ path: "run.json", kind: "report", content: JSON.stringify(json, null, 2) + "\n" });
+    stage.commit();
+    if (failedCheck) throw new RunError(`${failedCheck}\n(results, run.json with the whole comparison under "check"${opts.keep ? ", debug/" : ""} are in ${opts.out})`);
+    return { output: dec.out, json, files: json.files };
+  } catch (e) {
+    stage.abort();
+    throw e;
   } finally {
+    unhook();
     fs.rmSync(runDir, { recursive: true, force: true });
   }
 }
 
-function finish(r: Resolved, out: string, U: number[][][], json: Record<string, unknown>): void {
-  const flat: number[] = [];
-  for (const a of U) for (const b of a) for (const c of b) flat.push(c);
-  writeAtomically(out, [
-    { name: "output.npy", data: serializeNpy([r.T, r.N, r.D], flat, "<i4") },
-    { name: "run.json", data: JSON.stringify(json, null, 2) + "\n" },
-  ]);
+/** Write lines to a file in chunks (a host program has millions), yielding between chunks. */
+async function writeLines(file: string, lines: string[]): Promise<void> {
+  const fd = fs.openSync(file, "w");
+  try {
+    for (let i = 0; i < lines.length; i += 65536) {
+      fs.writeSync(fd, lines.slice(i, i + 65536).join("\n") + "\n");
+      await new Promise((r) => setImmediate(r));
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** Copy what a user needs to replay and rebuild the simulation into out/debug/. */
+function keepDebug(
+  stage: OutputStage,
+  built: SimBuild,
+  runDir: string,
+  plusargs: string[],
+  p: { cmd: string; outFile: string; traceFile: string; wavesPath: string | null; viaVcd: boolean; sim: Sim },
+): string[] {
+  const files: string[] = [];
+  const put = (rel: string, src: string, kind = "debug", exe = false) => {
+    if (!fs.existsSync(src)) return;
+    stage.copy(`debug/${rel}`, kind, src, exe);
+    files.push(`debug/${rel}`);
+  };
+  const walk = (dir: string, rel: string) => {
+    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+      if (e.isDirectory()) walk(path.join(dir, e.name), `${rel}${e.name}/`);
+      else put(`${rel}${e.name}`, path.join(dir, e.name));
+    }
+  };
+  walk(path.join(built.entry, "src"), "src/");
+  put("build.sh", path.join(built.entry, "build.sh"), "debug", true);
+  put("build.log", path.join(built.entry, "build.log"));
+  put(built.binName, built.bin, "debug", true);
+  put("host.cmd", p.cmd);
+  put("host.out", p.outFile);
+  put("trace.txt", p.traceFile);
+  put("sim.log", path.join(runDir, "sim.log"));
+  // the replay: same binary, same host program, same plusargs (paths relative to debug/)
+  const rel = plusargs
+    .filter((a) => !a.startsWith("+waves=") && !a.startsWith("+progress="))
+    .map((a) => a.replace(p.cmd, "host.cmd").replace(p.outFile, "host.out.replay").replace(p.traceFile, "trace.replay.txt"));
+  if (p.wavesPath) rel.push(`+waves=waves.replay.${built.waves ?? "vcd"}`);
+  const { cmd, args } = simCommand(built, built.sim === "verilator" ? `./${built.binName}` : built.binName, rel, { fst: p.sim === "icarus" && !!p.wavesPath && p.wavesPath.endsWith(".fst") });
+  const script = [
+    "#!/bin/sh",
+    `# Replays the simulation of this st3d run by hand (${built.sim}): the same binary, the same host`,
+    "# program (host.cmd), the same plusargs.  It writes host.out.replay (compare: cmp host.out host.out.replay)",
+    `# and trace.replay.txt${p.wavesPath ? ", and the waveform into waves.replay.*" : ""}.  Extra plusargs are passed on, e.g. +maxcycles=N.`,
+    "# Rebuild the binary from src/ with ./build.sh (it writes obj_dir/ or sim.vvp here).",
+    "set -e",
+    'cd "$(dirname "$0")"',
+    `${[cmd, ...args].map(shq).join(" ")} "$@"`,
+    "",
+  ].join("\n");
+  stage.write({ path: "debug/replay.sh", kind: "debug", content: script, executable: true });
+  files.push("debug/replay.sh");
+  stage.write({
+    path: "debug/README.txt",
+    kind: "debug",
+    content: [
+      "st3d run --keep: everything needed to look into this simulation by hand.",
+      "  src/        the Verilog compiled (design RTL, behavioral SRAM models, the host testbench)",
+      "  build.sh    the exact build command;  build.log its output",
+      `  ${built.binName.padEnd(10)}  the simulation that ran`,
+      "  host.cmd    the host program: one '<op> <addr> <data>' per line (docs/HOST.md)",
+      "  host.out    what the reads returned;  sim.log the simulator's output",
+      "  trace.txt   block starts (A/M <block> <cycle>) and every umem write (W <cycle> <addr> <data>)",
+      "  replay.sh   runs the same simulation again",
+      "",
+    ].join("\n"),
+  });
+  files.push("debug/README.txt");
+  return files;
 }

@@ -6,8 +6,9 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { icarusBuild, icarusRun } from "../toolchain/icarus.ts";
-import { verilatorBuild, verilatorRun, tail } from "../toolchain/verilator.ts";
+import { icarusRun } from "../toolchain/icarus.ts";
+import { verilatorRun, tail } from "../toolchain/verilator.ts";
+import { buildSimCached } from "../run/sim.ts";
 import { REPO_ROOT } from "../core/paths.ts";
 
 export type Sim = "icarus" | "verilator";
@@ -25,12 +26,25 @@ export function buildDir(...parts: string[]): string {
   return d;
 }
 
+/**
+ * Build a testbench: the simulation itself comes from the st3d cache (generator/run/sim.ts:
+ * keyed by the sources' contents, the top, the defines and the tool version; built privately
+ * and published atomically, so concurrent test runs never share a half-built folder);
+ * `workDir/<sim>` is a fresh private folder the simulation runs in (stimulus files go there).
+ */
 export async function buildSim(sim: Sim, files: string[], top: string, workDir: string, defines: Record<string, string | number> = {}): Promise<Built> {
   const dir = path.join(workDir, sim);
   fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(dir, { recursive: true });
-  const bin = sim === "icarus" ? await icarusBuild(files, top, dir, defines) : await verilatorBuild(files, top, dir, defines);
-  return { sim, bin, workDir: dir };
+  const taken = new Set<string>();
+  const sources = files.map((f, i) => {
+    let name = path.basename(f);
+    if (taken.has(name)) name = `${i}_${name}`;
+    taken.add(name);
+    return { path: name, content: fs.readFileSync(f, "utf8") };
+  });
+  const b = await buildSimCached(sim, sources, top, { defines });
+  return { sim, bin: b.bin, workDir: dir };
 }
 
 export interface SimResult {

@@ -6,7 +6,7 @@
  *   set:                           # optional: fixed changes to the base, config path -> value
  *     hardware.clockMHz: 400
  *   axes:                          # config path -> list of values; the points are every combination
- *     hardware.linearLanes: [8, 16, 32]
+ *     hardware.synapticLanes: [8, 16, 32]
  *     integration.mode: [2d, memory-on-logic, logic-on-logic, auto]
  *   workload:                      # random models (density x seed), or `model: <folder>`
  *     density: [0.15]
@@ -124,7 +124,7 @@ export interface Point {
   index: number;
   /** result file name stem: `<config hash>-<workload>` (invalid configs: `x<hash of the raw config>-<workload>`) */
   key: string;
-  /** "hardware.linearLanes=8, integration.mode=2d, density=0.15, seed=1" */
+  /** "hardware.synapticLanes=8, integration.mode=2d, density=0.15, seed=1" */
   label: string;
   axes: Record<string, unknown>;
   workload: Workload;
@@ -162,7 +162,7 @@ export function loadSweep(file: string): SweepDef {
 /** The schema of the config field at a dotted path, or why there is none. */
 export function configField(p: string): { schema: z.ZodType } | { error: string; valid?: string } {
   const parts = p.split(".");
-  if (parts.some((x) => x === "")) return { error: "a config path is field names joined by '.', e.g. hardware.linearLanes" };
+  if (parts.some((x) => x === "")) return { error: "a config path is field names joined by '.', e.g. hardware.synapticLanes" };
   let s: z.ZodType = configSchema;
   for (let i = 0; i < parts.length; i++) {
     const obj = unwrap(s);
@@ -172,7 +172,7 @@ export function configField(p: string): { schema: z.ZodType } | { error: string;
     const next = Object.prototype.hasOwnProperty.call(shape, parts[i]) ? shape[parts[i]] : undefined;
     if (!next) {
       const keys = Object.keys(shape);
-      // a typo (nearestKey), or a shortened name ("lanes" for linearLanes)
+      // a typo (nearestKey), or a shortened name ("lanes" for synapticLanes)
       const w = parts[i].toLowerCase();
       const near = nearestKey(parts[i], keys) ?? (w.length >= 3 ? keys.find((k) => k.toLowerCase().includes(w)) : undefined);
       const hint = near ? `; did you mean ${[...parts.slice(0, i), near].join(".")}?` : "";

@@ -26,7 +26,7 @@ import path from "node:path";
 import { cacheRoot } from "../cache/cache.ts";
 import { ST3D_VERSION } from "../config/resolve.ts";
 import { CACHE_DIR as PARTITION_CACHE_DIR } from "../partition/areas.ts";
-import { checkReplaceable, foreignFiles, MANIFEST, OutputError, sha256 } from "../output.ts";
+import { foreignFiles, MANIFEST, OutputError, protectedReason, sha256 } from "../output.ts";
 
 export const SWEEP_JSON = "sweep.json";
 export const POINTS = "points";
@@ -97,7 +97,7 @@ export function removeStaleTemps(dir: string, pids?: Set<number>): string[] {
 }
 
 /**
- * Temporaries of a dead process in st3d's caches (generator/cache: `<root>/<kind>/.tmp-<key>-<pid>-<rand>`;
+ * Temporaries of a dead process in st3d's caches (generator/cache: `<root>/<kind>/.tmp-<key>-<host>-<pid>-<rand>`, `.trash-…`;
  * the partition cache: `work-<tag>-<pid>-<rand>`): a killed point cannot remove them itself.
  */
 export function removeCacheTempsOf(pids: Set<number>): void {
@@ -108,7 +108,7 @@ export function removeCacheTempsOf(pids: Set<number>): void {
   } catch {
     /* no cache yet */
   }
-  const re = /^(?:\.tmp-.+|work-.+)-(\d+)-[0-9a-f]{8}$/;
+  const re = /^(?:\.(?:tmp|trash)-.+|work-.+)-(\d+)-[0-9a-f]{8}(?:\.old)?$/;
   const partition = PARTITION_CACHE_DIR;
   for (const d of [...roots, partition]) {
     let names: string[];
@@ -185,7 +185,8 @@ export type SweepDirState = { state: "new" | "empty" } | { state: "own"; manifes
  * files are all st3d's (edited collected files are replaced only with `force`).
  */
 export function checkSweepDir(dir: string, opts: { force?: boolean } = {}): SweepDirState {
-  checkReplaceable(dir);
+  const prot = protectedReason(dir);
+  if (prot) throw new OutputError(`refusing to write into ${dir}: ${prot}; choose a new folder for st3d's output`);
   let st: fs.Stats;
   try {
     st = fs.lstatSync(dir);

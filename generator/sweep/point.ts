@@ -15,6 +15,7 @@ import path from "node:path";
 import { ConfigError } from "../config/load.ts";
 import { canonicalJson, ST3D_VERSION } from "../config/resolve.ts";
 import { randomModel, writeInput, writeModelDir, loadModelDir, loadInput } from "../model/tensors.ts";
+import { runInterruptCleanups } from "../output.ts";
 import { progress } from "../progress/progress.ts";
 import { emptyMetrics, type Metrics, type StageName } from "./metrics.ts";
 import type { Point, SweepDef, Workload } from "./file.ts";
@@ -124,6 +125,8 @@ function hookSignals(): void {
     process.on(sig, () => {
       for (const t of liveTemps) fs.rmSync(t, { recursive: true, force: true });
       liveTemps.clear();
+      // st3d run's private simulation folder and open output stages (generator/output.ts)
+      runInterruptCleanups();
       // the process group (when this process leads one: a local sweep worker) takes the
       // simulator / Yosys children with it
       if (process.env.ST3D_SWEEP_GROUP === "self")

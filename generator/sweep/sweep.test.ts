@@ -36,17 +36,17 @@ describe("sweep file", () => {
     expect(msg(() => sweep({ workload: { densities: [0.1] } as never }))).toMatch(/workload\.densities: unknown key; valid: density, seed, model/);
   });
   it("names an axis that is not a config field, with the nearest one", () => {
-    const m = msg(() => sweep({ axes: { "hardware.linearLane": [4] } }));
-    expect(m).toMatch(/axes\["hardware\.linearLane"\]: not a config field .*did you mean hardware\.linearLanes\?/);
-    expect(m).toMatch(/valid: hardware\.\{linearLanes, tokenGroup/);
+    const m = msg(() => sweep({ axes: { "hardware.synapticLane": [4] } }));
+    expect(m).toMatch(/axes\["hardware\.synapticLane"\]: not a config field .*did you mean hardware\.synapticLanes\?/);
+    expect(m).toMatch(/valid: hardware\.\{synapticLanes, tokenGroup/);
     expect(msg(() => sweep({ axes: { hardware: [4] } }))).toMatch(/axes\["hardware"\]: hardware is a section, not a value/);
-    expect(msg(() => sweep({ axes: { "hardware.linearLanes.x": [4] } }))).toMatch(/hardware\.linearLanes is a value, it has no field 'x'/);
+    expect(msg(() => sweep({ axes: { "hardware.synapticLanes.x": [4] } }))).toMatch(/hardware\.synapticLanes is a value, it has no field 'x'/);
   });
   it("names an axis value no config accepts, and an empty or repeated axis", () => {
     expect(msg(() => sweep({ axes: { "integration.mode": ["2d", "3D"] } }))).toMatch(/axes\["integration\.mode"\]\[1\]: Invalid option: expected one of .*\(got "3D"\)/);
-    expect(msg(() => sweep({ axes: { "hardware.linearLanes": [4, 999] } }))).toMatch(/axes\["hardware\.linearLanes"\]\[1\]: Too big.*\(got 999\)/);
-    expect(msg(() => sweep({ axes: { "hardware.linearLanes": [] } }))).toMatch(/axes\["hardware\.linearLanes"\]: an axis must list at least one value/);
-    expect(msg(() => sweep({ axes: { "hardware.linearLanes": [4, 4] } }))).toMatch(/\[1\]: listed twice/);
+    expect(msg(() => sweep({ axes: { "hardware.synapticLanes": [4, 5000] } }))).toMatch(/axes\["hardware\.synapticLanes"\]\[1\]: Too big.*\(got 5000\)/);
+    expect(msg(() => sweep({ axes: { "hardware.synapticLanes": [] } }))).toMatch(/axes\["hardware\.synapticLanes"\]: an axis must list at least one value/);
+    expect(msg(() => sweep({ axes: { "hardware.synapticLanes": [4, 4] } }))).toMatch(/\[1\]: listed twice/);
   });
   it("checks base, workload, stages and objectives", () => {
     expect(msg(() => sweep({ base: "nosuch" }))).toMatch(/base: no config file .*nosuch and no preset of that name.*valid: a preset \(cifar, default, tiny\)/);
@@ -67,23 +67,23 @@ describe("sweep file", () => {
 
 describe("points", () => {
   it("are every combination, first axis slowest, workload fastest, with stable keys", () => {
-    const s = sweep({ axes: { "hardware.linearLanes": [2, 4], "integration.mode": ["2d", "auto"] }, workload: { density: [0.1, 0.2] } });
+    const s = sweep({ axes: { "hardware.synapticLanes": [2, 4], "integration.mode": ["2d", "auto"] }, workload: { density: [0.1, 0.2] } });
     const pts = expandPoints(s);
     expect(pts.length).toBe(8);
     expect(pts.map((p) => p.label)).toEqual([
-      "hardware.linearLanes=2, integration.mode=2d, density=0.1, seed=1",
-      "hardware.linearLanes=2, integration.mode=2d, density=0.2, seed=1",
-      "hardware.linearLanes=2, integration.mode=auto, density=0.1, seed=1",
-      "hardware.linearLanes=2, integration.mode=auto, density=0.2, seed=1",
-      "hardware.linearLanes=4, integration.mode=2d, density=0.1, seed=1",
-      "hardware.linearLanes=4, integration.mode=2d, density=0.2, seed=1",
-      "hardware.linearLanes=4, integration.mode=auto, density=0.1, seed=1",
-      "hardware.linearLanes=4, integration.mode=auto, density=0.2, seed=1",
+      "hardware.synapticLanes=2, integration.mode=2d, density=0.1, seed=1",
+      "hardware.synapticLanes=2, integration.mode=2d, density=0.2, seed=1",
+      "hardware.synapticLanes=2, integration.mode=auto, density=0.1, seed=1",
+      "hardware.synapticLanes=2, integration.mode=auto, density=0.2, seed=1",
+      "hardware.synapticLanes=4, integration.mode=2d, density=0.1, seed=1",
+      "hardware.synapticLanes=4, integration.mode=2d, density=0.2, seed=1",
+      "hardware.synapticLanes=4, integration.mode=auto, density=0.1, seed=1",
+      "hardware.synapticLanes=4, integration.mode=auto, density=0.2, seed=1",
     ]);
     expect(new Set(pts.map((p) => p.key)).size).toBe(8);
     expect(pts[0].key).toMatch(/^[0-9a-f]{16}-d0\.1-s1$/);
     // the key does not depend on the axis order
-    const s2 = sweep({ axes: { "integration.mode": ["auto", "2d"], "hardware.linearLanes": [4, 2] }, workload: { density: [0.2, 0.1] } });
+    const s2 = sweep({ axes: { "integration.mode": ["auto", "2d"], "hardware.synapticLanes": [4, 2] }, workload: { density: [0.2, 0.1] } });
     expect(new Set(expandPoints(s2).map((p) => p.key))).toEqual(new Set(pts.map((p) => p.key)));
   });
   it("make an invalid combination a point with the config's message, not an error", () => {
@@ -94,7 +94,7 @@ describe("points", () => {
     expect(pts[3].key).toMatch(/^x[0-9a-f]{15}-d0\.15-s1$/);
   });
   it("apply set to every point", () => {
-    const s = sweep({ set: { "hardware.clockMHz": 250 }, axes: { "hardware.linearLanes": [2, 4] } });
+    const s = sweep({ set: { "hardware.clockMHz": 250 }, axes: { "hardware.synapticLanes": [2, 4] } });
     expect(expandPoints(s).every((p) => p.config!.hardware.clockMHz === 250)).toBe(true);
     expect(msg(() => sweep({ set: { "hardware.clockMHz": -1 } }))).toMatch(/set\["hardware\.clockMHz"\]: Too small/);
   });
@@ -132,7 +132,7 @@ describe("Pareto front", () => {
 
 /** A sweep folder with made-up results (no simulation): the collection step on its own. */
 function fakeSweep(dir: string) {
-  const s = sweep({ axes: { "hardware.linearLanes": [2, 4, 8], "model.heads": [2, 3] }, objectives: ["cycles", "lanes"] });
+  const s = sweep({ axes: { "hardware.synapticLanes": [2, 4, 8], "model.heads": [2, 3] }, objectives: ["cycles", "lanes"] });
   const pts = expandPoints(s);
   fs.mkdirSync(path.join(dir, "points"), { recursive: true });
   const cycles = [900, 700, 500];
@@ -140,8 +140,8 @@ function fakeSweep(dir: string) {
     const ok = !p.invalid;
     const m = Object.fromEntries(METRIC_NAMES.map((n) => [n, null])) as Record<string, number | null>;
     if (ok) {
-      m.cycles = cycles[[2, 4, 8].indexOf(p.axes["hardware.linearLanes"] as number)];
-      m.lanes = p.axes["hardware.linearLanes"] as number;
+      m.cycles = cycles[[2, 4, 8].indexOf(p.axes["hardware.synapticLanes"] as number)];
+      m.lanes = p.axes["hardware.synapticLanes"] as number;
     }
     fs.writeFileSync(
       path.join(dir, "points", `${p.key}.json`),
@@ -159,10 +159,10 @@ describe("collected results", () => {
     expect(c.rows.length).toBe(6);
     expect(c.counts).toEqual({ ok: 3, invalid: 3, failed: 0, pending: 0 }); // heads 3 does not divide dim 8
     for (const r of c.rows) expect(Object.keys(r.metrics).sort()).toEqual([...METRIC_NAMES].sort());
-    // cycles falls and lanes rise with linearLanes: every valid point is a trade-off
+    // cycles falls and lanes rise with synapticLanes: every valid point is a trade-off
     expect(c.rows.filter((r) => r.front).map((r) => r.index)).toEqual([0, 2, 4]);
     const csv = resultsCsv(s, c.rows).split("\r\n");
-    expect(csv[0]).toBe(`index,key,status,hardware.linearLanes,model.heads,density,seed,${METRIC_NAMES.join(",")},front,report,error`);
+    expect(csv[0]).toBe(`index,key,status,hardware.synapticLanes,model.heads,density,seed,${METRIC_NAMES.join(",")},front,report,error`);
     expect(csv[2]).toMatch(/^1,x[0-9a-f]+-d0\.15-s1,invalid,2,3,0\.15,1,,/);
     expect(csv[2]).toMatch(/,false,,"invalid config of this point: model\.heads: heads must divide dim/);
   });
@@ -277,7 +277,7 @@ describe("report stage (the 2D-vs-3D report plugs in)", () => {
 
 describe("Slurm job array", () => {
   it("has one task per configuration by default (its workloads share a build), or --chunk points per task", () => {
-    const s = sweep({ axes: { "hardware.linearLanes": [2, 4] }, workload: { density: [0.1, 0.2] } });
+    const s = sweep({ axes: { "hardware.synapticLanes": [2, 4] }, workload: { density: [0.1, 0.2] } });
     const pts = expandPoints(s);
     const a = sbatchScript(s, "/abs/s.yaml", "/abs/out", pts, {}, "/abs/out/slurm/sweep-1.sbatch");
     expect(a.tasks).toEqual([
@@ -304,7 +304,10 @@ describe("cycles stage", () => {
     expect(res[1].metrics.cycles).toBe(res[0].metrics.cycles);
     const runs = res.map((r) => JSON.parse(fs.readFileSync(path.join(dir, r.files.dir!, "run", "run.json"), "utf8")));
     expect(runs.map((j) => j.view)).toEqual(["2d", "3d"]);
-    expect(fs.readFileSync(path.join(dir, res[1].files.dir!, "log.txt"), "utf8")).toMatch(/output equals the golden model \(64 values\)/);
+    // st3d run --check: U after every half of every block, the output and the counters
+    for (const j of runs) expect(j.check.match).toBe(true);
+    expect(runs[1].check.tensors.map((t: { tensor: string }) => t.tensor)).toContain("output");
+    expect(fs.readFileSync(path.join(dir, res[1].files.dir!, "log.txt"), "utf8")).toMatch(/the icarus 3d run equals the golden model \(U after every half, output, counters\)/);
   });
 });
 

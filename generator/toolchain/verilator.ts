@@ -24,7 +24,21 @@ export async function verilatorLint(files: string[], top: string, extra: string[
 export async function verilatorBuild(files: string[], top: string, workDir: string, defines: Record<string, string | number> = {}): Promise<string> {
   fs.mkdirSync(workDir, { recursive: true });
   const mdir = path.join(workDir, "obj_dir");
-  const args = [
+  const args = verilatorBuildArgs(
+    files.map((f) => path.resolve(f)),
+    top,
+    mdir,
+    defines,
+  );
+  const res = await run("verilator", args, { cwd: workDir });
+  const bin = path.join(mdir, "simv");
+  if (res.code !== 0 || !fs.existsSync(bin)) throw new ToolFailedError("verilator", res.output, `verilator build of ${top} failed:\n${tail(res.output)}`);
+  return bin;
+}
+
+/** The arguments of a `verilator --binary` build (binary `<mdir>/simv`); `extra` e.g. ["--trace"]. */
+export function verilatorBuildArgs(files: string[], top: string, mdir: string, defines: Record<string, string | number> = {}, extra: string[] = []): string[] {
+  return [
     "--binary",
     "--timing",
     "-Wno-fatal",
@@ -34,6 +48,7 @@ export async function verilatorBuild(files: string[], top: string, workDir: stri
     "unique",
     "--x-initial",
     "unique",
+    ...extra,
     "--top-module",
     top,
     "--Mdir",
@@ -43,17 +58,16 @@ export async function verilatorBuild(files: string[], top: string, workDir: stri
     "-CFLAGS",
     "-O1",
     ...Object.entries(defines).map(([k, v]) => `+define+${k}=${v}`),
-    ...files.map((f) => path.resolve(f)),
+    ...files,
   ];
-  const res = await run("verilator", args, { cwd: workDir });
-  const bin = path.join(mdir, "simv");
-  if (res.code !== 0 || !fs.existsSync(bin)) throw new ToolFailedError("verilator", res.output, `verilator build of ${top} failed:\n${tail(res.output)}`);
-  return bin;
 }
+
+/** The plusargs every Verilator run gets (X randomized with a seed), after the caller's. */
+export const verilatorRunArgs = (seed: number) => ["+verilator+rand+reset+2", `+verilator+seed+${seed}`];
 
 /** Run a Verilator binary; randomizes initial values with the given seed. */
 export async function verilatorRun(bin: string, plusargs: string[], seed: number, cwd: string) {
-  return run(bin, [...plusargs, "+verilator+rand+reset+2", `+verilator+seed+${seed}`], { cwd });
+  return run(bin, [...plusargs, ...verilatorRunArgs(seed)], { cwd });
 }
 
 export function tail(s: string, n = 30): string {

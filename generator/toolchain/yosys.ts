@@ -19,26 +19,58 @@ export interface SynthResult {
   json?: string;
 }
 
+/**
+ * Run a Yosys script in workDir: Debian's `yosys` when it is on PATH, else the WebAssembly
+ * build @yowasp/yosys (an optional npm dependency; it runs in a virtual file system, so the
+ * sources named by `read_verilog` lines are copied into it and its output files copied back).
+ * `ST3D_YOSYS=wasm` forces the WebAssembly build, `ST3D_YOSYS=native` forbids it.
+ */
 async function runYosysScript(script: string, workDir: string): Promise<{ code: number; output: string }> {
   fs.mkdirSync(workDir, { recursive: true });
   const scriptFile = path.join(workDir, "synth.ys");
   fs.writeFileSync(scriptFile, script);
-  if (which("yosys")) return run("yosys", ["-q", "-l", path.join(workDir, "yosys.log"), "-s", scriptFile], { cwd: workDir });
-  let mod: { runYosys: (args: string[], files?: unknown, opts?: unknown) => Promise<unknown> };
+  const mode = process.env.ST3D_YOSYS ?? "auto";
+  if (mode !== "wasm" && which("yosys")) return run("yosys", ["-q", "-l", path.join(workDir, "yosys.log"), "-s", scriptFile], { cwd: workDir });
+  const fix = "install Debian's Yosys: sudo apt-get install -y yosys (or run 'npm run setup')";
+  if (mode === "native") throw new ToolMissingError("yosys", fix);
+  type Tree = { [name: string]: Tree | string | Uint8Array };
+  let mod: { runYosys: (args: string[], files?: Tree, opts?: object) => Promise<Tree | undefined> };
   try {
     mod = (await import("@yowasp/yosys" as string)) as typeof mod;
   } catch {
-    throw new ToolMissingError("yosys", "run 'npm run setup' (apt-get install yosys) or 'npm install @yowasp/yosys'");
+    throw new ToolMissingError("yosys", `${fix}; the WebAssembly fallback @yowasp/yosys is not installed either (npm install @yowasp/yosys)`);
   }
-  const cwd = process.cwd();
-  process.chdir(workDir);
+  // the virtual file system: sources under src/, the script rewritten to name them there
+  const src: Tree = {};
+  let n = 0;
+  const vscript = script
+    .split("\n")
+    .map((l) => {
+      const m = /^(read_verilog(?:\s+-\S+)*)\s+(\S+)$/.exec(l.trim());
+      if (!m) return l;
+      const name = `${n++}_${path.basename(m[2])}`;
+      src[name] = fs.readFileSync(path.resolve(workDir, m[2]), "utf8");
+      return `${m[1]} src/${name}`;
+    })
+    .join("\n");
+  const tree: Tree = { "synth.ys": vscript, src };
+  const copyBack = (out: Tree | undefined) => {
+    for (const [k, v] of Object.entries(out ?? {})) {
+      if (k === "src" || k === "synth.ys" || k === "tmp" || (typeof v === "object" && !(v instanceof Uint8Array))) continue;
+      fs.writeFileSync(path.join(workDir, k), v as string | Uint8Array);
+    }
+  };
+  let output = "";
+  const sink = (b: Uint8Array | null) => {
+    if (b) output += Buffer.from(b).toString("utf8");
+  };
   try {
-    await mod.runYosys(["-q", "-l", "yosys.log", "-s", "synth.ys"]);
-    return { code: 0, output: "" };
+    copyBack(await mod.runYosys(["-q", "-l", "yosys.log", "-s", "synth.ys"], tree, { stdout: sink, stderr: sink }));
+    return { code: 0, output };
   } catch (e) {
-    return { code: 1, output: String(e) };
-  } finally {
-    process.chdir(cwd);
+    const ex = e as { code?: number; files?: Tree; message?: string };
+    copyBack(ex.files);
+    return { code: typeof ex.code === "number" && ex.code !== 0 ? ex.code : 1, output: `${output}\n${ex.message ?? String(e)}` };
   }
 }
 
@@ -63,7 +95,8 @@ export async function yosysSynth(files: string[], top: string, workDirIn: string
   const logFile = path.join(workDir, "yosys.log");
   const log = fs.existsSync(logFile) ? fs.readFileSync(logFile, "utf8") : res.output;
   if (res.code !== 0) {
-    const latch = /select -assert-none/.test(log) && /Assertion failed/.test(log);
+    const all = log + "\n" + res.output;
+    const latch = (/select -assert-none/.test(all) && /Assertion failed/.test(all)) || /Assertion failed: selection is not empty: t:\$dlatch/.test(all);
     if (latch) return { ok: false, log, latches: 1, cells: {}, totalCells: 0, blackboxes: [] };
     throw new ToolFailedError("yosys", log, `yosys synthesis of ${top} failed:\n${tail(log + "\n" + res.output)}`);
   }

@@ -1,28 +1,29 @@
 /**
- * The whole accelerator (SPEC §1.3 for L blocks): ctrl + the blocks of TOP_BLOCKS + every
- * logical memory, assembled as one Netlist from which the 2D top (and the 3D tiers) are
- * rendered.  Also the host-side view: which memory image goes to which host region.
+ * The whole accelerator (SPEC §1.3 for L blocks): ctrl + the blocks of TOP_BLOCKS (the dataflow
+ * unit and the synaptic pool) + every logical memory, assembled as one Netlist from which the 2D
+ * top (and the 3D tiers) are rendered.  Also the host-side view: which memory image goes to
+ * which host region.
  *
  * The top loops over TOP_BLOCKS: each entry's block gives its params, its files, its memories
  * (one memory instance per BlockMemory, wired to the block's `<prefix>_*` pins) and the images
  * of its host-written memories (whose write ports ctrl drives).  The block's ports towards ctrl
- * are the nets `<tag>_<port>`; ctrl sequences the halves (docs/ARCHITECTURE.md "How to add a block").
+ * are the nets `<tag>_<port>`; the entry's `net` names the nets of its other ports (the pool
+ * port between the dataflow unit and the pool).  docs/ARCHITECTURE.md "How to add a block".
  */
 import type { Resolved } from "../config/resolve.ts";
 import { fileHeader } from "../render/render.ts";
 import { residualMemory, type LogicalMemory } from "../blocks/memory/ram1r1w.ts";
 import { ctrlBlock, type CtrlParams } from "../blocks/ctrl/ctrl.ts";
-import { attnHalfBlock } from "../blocks/attnHalf/attnHalf.ts";
-import { moeHalfBlock } from "../blocks/moeHalf/moeHalf.ts";
+import { DATAFLOW_PHASES, dataflowBlock } from "../blocks/dataflow/dataflow.ts";
+import { synPoolBlock } from "../blocks/synPool/synPool.ts";
 import type { Model } from "../model/golden.ts";
 import { type InstanceDecl, type Netlist, renderStructural, netInfo } from "./netlist.ts";
 import { memoryModulePorts, type Block, type BlockMemory, type PortDecl } from "../blocks/block.ts";
 import type { GeneratedFile } from "../core/files.ts";
 import { portsOf } from "./ports.ts";
 
-/** Phase names of the halves, in the order of their `phase` codes 1.. (ctrl's per-phase counters, run.json). */
-export const ATTN_PHASES = ["lif_a", "q", "k", "v", "attention", "o"];
-export const MOE_PHASES = ["lif_m", "router", "topk", "experts", "final"];
+/** Per-block phase counters of ctrl (run.json perLayer), in the order of the dataflow's `phase` codes 1.. */
+export const PHASES = DATAFLOW_PHASES;
 
 /** A block at the top level. */
 export interface TopBlock {
@@ -30,17 +31,25 @@ export interface TopBlock {
   tag: string;
   /** instance name */
   inst: string;
-  /** names of the values of its `phase` output 1.. (ctrl counts cycles per phase) */
-  phases: readonly string[];
+  /** the net of a port that is neither towards ctrl, a perf counter nor a memory pin (undefined: none) */
+  net?: (port: PortDecl) => string | undefined;
   // the top only uses params/render/memories/images, whatever the block's options and cycle model
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   block: Block<any, void, any, any>;
 }
 
-/** The blocks of the top level, in instance order (ctrl comes first and sequences them). */
+/** The pool's engine port towards the dataflow unit: nets p_<port> (the dataflow's p_* pins). */
+const POOL_NET = (p: PortDecl): string => {
+  if (p.name === "w_gnt") return "1'b1"; // on-chip weight banks: every weight read is granted at once
+  if (p.name === "perf_class") return "pool_class";
+  if (p.name === "busy" || p.name === "out_last") return `unused_p_${p.name}`;
+  return `p_${p.name}`;
+};
+
+/** The blocks of the top level, in instance order (ctrl comes first and starts the dataflow unit). */
 export const TOP_BLOCKS: readonly TopBlock[] = [
-  { tag: "a", inst: "u_attnHalf", phases: ATTN_PHASES, block: attnHalfBlock },
-  { tag: "m", inst: "u_moeHalf", phases: MOE_PHASES, block: moeHalfBlock },
+  { tag: "d", inst: "u_dataflow", block: dataflowBlock, net: (p) => (p.name.startsWith("p_") ? p.name : undefined) },
+  { tag: "p", inst: "u_pool", block: synPoolBlock, net: POOL_NET },
 ];
 
 /** A top-level block with its params derived for one config. */
@@ -84,10 +93,11 @@ export const CHIP_PORTS: PortDecl[] = [
 /** Ports of a top-level block that ctrl drives or reads, and the net suffix they connect to (`<tag>_<suffix>`). */
 const CTRL_SIDE: Record<string, string> = {
   start: "start",
-  cfg_block: "block",
   busy: "busy",
   done: "done",
+  blk: "blk",
   phase: "phase",
+  rt_class: "rt_class",
   u_re: "u_re",
   u_raddr: "u_raddr",
   u_we: "u_we",
@@ -102,10 +112,10 @@ export function planAccelerator(r: Resolved): AcceleratorPlan {
     const params = entry.block.params(r, undefined);
     return { entry, params, memories: entry.block.memories(params) };
   });
+  // host regions: the pool's weight banks and biases first, then the router's
   const hostMems: { mem: LogicalMemory; prefix: string }[] = [];
-  for (const b of blocks) for (const m of b.memories) if (m.hostWritable) hostMems.push({ mem: m.mem, prefix: `${b.entry.tag}_${m.prefix}` });
-  const phasesOf = (tag: string) => TOP_BLOCKS.find((t) => t.tag === tag)!.phases;
-  const ctrl = ctrlBlock.params(r, { umem, hostMems, attnPhases: phasesOf("a"), moePhases: phasesOf("m") });
+  for (const b of [...blocks].reverse()) for (const m of b.memories) if (m.hostWritable) hostMems.push({ mem: m.mem, prefix: `${b.entry.tag}_${m.prefix}` });
+  const ctrl = ctrlBlock.params(r, { umem, hostMems, phaseNames: PHASES });
   const memories = [umem, ...blocks.flatMap((b) => b.memories.map((m) => m.mem))];
   return { r, blocks, ctrl, umem, memories };
 }
@@ -116,7 +126,7 @@ export function buildAccelerator(r: Resolved): Accelerator {
   const logicFiles = [...ctrlBlock.render(r, ctrl), ...plan.blocks.flatMap((b) => b.entry.block.render(r, b.params))];
   const instances: InstanceDecl[] = [];
 
-  // ctrl: net names = ctrl port names (a_*, m_*, u_*, host_*)
+  // ctrl: net names = ctrl port names (d_*, u_*, host_*, pool_class, the host write ports)
   const ctrlPorts = portsOf(logicFiles, ctrl.module);
   instances.push({ name: "u_ctrl", module: ctrl.module, kind: "logic", group: "ctrl", ports: ctrlPorts, conns: Object.fromEntries(ctrlPorts.map((p) => [p.name, p.name])) });
 
@@ -128,11 +138,13 @@ export function buildAccelerator(r: Resolved): Accelerator {
     const memPins = new Set(b.memories.flatMap((m) => MEM_PINS.map((pin) => `${m.prefix}_${pin}`)));
     const conns: Record<string, string> = {};
     for (const p of ports) {
+      const own = b.entry.net?.(p);
       if (p.name === "clk" || p.name === "rst") conns[p.name] = p.name;
+      else if (memPins.has(p.name)) conns[p.name] = `${tag}_${p.name}`;
+      else if (own !== undefined) conns[p.name] = own;
       else if (p.name === "u_rdata") conns[p.name] = "u_rdata";
       else if (CTRL_SIDE[p.name]) conns[p.name] = `${tag}_${CTRL_SIDE[p.name]}`;
       else if (p.name.startsWith("perf_")) conns[p.name] = `${tag}_${p.name}`;
-      else if (memPins.has(p.name)) conns[p.name] = `${tag}_${p.name}`;
       else if (p.dir === "output") conns[p.name] = `unused_${tag}_${p.name}`;
       else throw new Error(`internal: ${module}: input ${p.name} has no source in the top level`);
     }
@@ -164,7 +176,7 @@ export function buildAccelerator(r: Resolved): Accelerator {
     content:
       fileHeader(r, `${top}.v`, "2D top level (structural)", "generator/top/accelerator.ts (printed by generator/top/netlist.ts)") +
       renderStructural(netlist, [
-        `The accelerator, 2D view: ctrl, ${plan.blocks.map((b) => b.entry.block.name).join(", ")} and ${instances.filter((i) => i.kind === "memory").length} logical memories.`,
+        `The accelerator, 2D view: ctrl, ${plan.blocks.map((b) => b.entry.block.name).join(", ")} (${r.geo.lanes} synaptic lanes) and ${instances.filter((i) => i.kind === "memory").length} logical memories.`,
         "Host port: see docs/HOST.md (register map in generator/blocks/ctrl/ctrl.ts).",
       ]),
   };

@@ -10,11 +10,11 @@ import type { PortDecl } from "../blocks/block.ts";
 export type Tier = "top" | "bottom";
 
 export interface InstanceDecl {
-  /** instance name, e.g. u_attnHalf, u_mem_wa */
+  /** instance name, e.g. u_dataflow, u_mem_d_sbuf */
   name: string;
   module: string;
   kind: "logic" | "memory";
-  /** coarse class for partitioning and reports: ctrl, attnHalf, moeHalf, memory kind ... */
+  /** coarse class for partitioning and reports: ctrl, dataflow, pool, memory kind ... */
   group: string;
   ports: PortDecl[];
   /** port name -> net name, or a constant literal such as 1'b0 (for inputs only) */

@@ -13,19 +13,15 @@ export const VECTORS = path.resolve(here, "../fixtures/vectors");
 /**
  * Resolve a config that has only `name` and `model` (like the reference vectors).
  * The golden model does not depend on the hardware section, but resolve() refuses the
- * hardware defaults (linearLanes 16, tokenGroup 8) for very small models, so those two are
- * clamped to what the model allows.
+ * hardware defaults (tokenGroup 8) for very small models, so it is clamped to what the model
+ * allows.
  */
 export function resolveModelOnly(cfg: UserConfigInput): Resolved {
   const m = cfg.model ?? {};
-  const D = m.dim ?? 384;
-  const F = m.expertHidden ?? 384;
-  const E = m.experts ?? 4;
   const TN = (m.timesteps ?? 4) * (m.tokens ?? 64);
   return resolveInput({
     ...cfg,
     hardware: {
-      linearLanes: Math.min(16, Math.max(D, F, E)),
       tokenGroup: Math.min(8, TN),
       ...(cfg.hardware ?? {}),
     },

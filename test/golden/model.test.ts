@@ -17,7 +17,7 @@ function scenario(routing: "per-step" | "per-token"): { r: Resolved; model: Mode
       timesteps: 3, tokens: 1, dim: 1, heads: 1, blocks: 1, experts: 2, topK: 1, expertHidden: 1, routing,
       lif: { shortcut: { threshold: 64, tauShift: 0 }, hidden: { threshold: 30 } },
     },
-    hardware: { linearLanes: 1, tokenGroup: 1, lifLanes: 1 },
+    hardware: { synapticLanes: 2, tokenGroup: 1, lifLanes: 1 },
   });
   const L = (w: number, b: number) => ({ weight: [[w]], bias: [b] });
   const model: Model = {

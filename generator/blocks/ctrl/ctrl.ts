@@ -37,7 +37,9 @@ export const REG = {
   ROUTED: 16, // 64-bit: routed (t, n, e) triples
   SYN_ATTN: 18, // 64-bit: synaptic ops of q, k, v, o
   SYN_MOE: 20, // 64-bit: synaptic ops of router, fc1, fc2
-  PHASE_BASE: 0x100, // 32-bit cycles of (block b, phase p) at PHASE_BASE + b*phases + p
+  SYN_ROUTER: 22, // 64-bit: synaptic ops of the router engine
+  CLASS_BASE: 0x40, // 40-bit (lo, hi) cycles of perf class c of the pool (engine 0) / router (engine 1) at CLASS_BASE + 2*(8*engine + c)
+  PHASE_BASE: 0x100, // 32-bit busy cycles of (block b, phase p = 1..9) at PHASE_BASE + b*phases + p - 1
 } as const;
 
 /** Width of the host field index (addr[23:0]) and of the region (addr[31:24]): docs/HOST.md. */
@@ -55,6 +57,7 @@ export const COUNTER_REGS: readonly { reg: keyof typeof REG; sig: string }[] = [
   { reg: "ROUTED", sig: "routed" },
   { reg: "SYN_ATTN", sig: "syn_a" },
   { reg: "SYN_MOE", sig: "syn_m" },
+  { reg: "SYN_ROUTER", sig: "syn_r" },
 ];
 
 /** How a memory is seen through the host port: ceil(width/32) 32-bit fields, index (word << fieldBits) | field. */
@@ -80,12 +83,14 @@ export interface CtrlParams {
   idLow: number;
   umem: HostMemory;
   hostMems: HostMemory[];
-  attnPhases: readonly string[];
-  moePhases: readonly string[];
-  /** counters per block: attnPhases + moePhases */
+  /** names of the dataflow phases 1..phases (counters per block) */
+  phaseNames: readonly string[];
   phases: number;
+  /** width of a phase code within the counter index (codes 1..phases) */
   phaseBits: number;
   counterIdxBits: number;
+  /** width of the perf-class counters (40: 10^12 cycles) */
+  classBits: number;
 }
 
 /** A memory on the host port (its capacity against HOST_INDEX_BITS is checked at validation: generator/config/validate.ts). */
@@ -94,16 +99,15 @@ export function hostMemory(mem: LogicalMemory, prefix: string, region: number): 
   return { mem, prefix, region, fields, fieldBits };
 }
 
-/** Options of ctrlParams: the shared umem, the host-written memories (net prefix of their write port) and the phase names of the two halves. */
+/** Options of ctrlParams: the shared umem, the host-written memories (net prefix of their write port) and the dataflow's phase names. */
 export interface CtrlOptions {
   umem: LogicalMemory;
   hostMems: { mem: LogicalMemory; prefix: string }[];
-  attnPhases: readonly string[];
-  moePhases: readonly string[];
+  phaseNames: readonly string[];
 }
 
-export function ctrlParams(r: Resolved, umem: LogicalMemory, hostMems: { mem: LogicalMemory; prefix: string }[], attnPhases: readonly string[], moePhases: readonly string[]): CtrlParams {
-  const phases = attnPhases.length + moePhases.length;
+export function ctrlParams(r: Resolved, umem: LogicalMemory, hostMems: { mem: LogicalMemory; prefix: string }[], phaseNames: readonly string[]): CtrlParams {
+  const phases = phaseNames.length;
   return {
     module: `${r.name}_ctrl`,
     L: r.L,
@@ -111,11 +115,11 @@ export function ctrlParams(r: Resolved, umem: LogicalMemory, hostMems: { mem: Lo
     idLow: parseInt(r.hash.slice(-8), 16) >>> 0,
     umem: hostMemory(umem, "u", 1),
     hostMems: hostMems.map((h, i) => hostMemory(h.mem, h.prefix, i + 2)),
-    attnPhases,
-    moePhases,
+    phaseNames,
     phases,
-    phaseBits: idxBits(phases),
-    counterIdxBits: idxBits(r.L * phases),
+    phaseBits: idxBits(phases + 1),
+    counterIdxBits: Math.max(idxBits(r.L * phases), idxBits(phases + 1)),
+    classBits: 40,
   };
 }
 
@@ -150,9 +154,8 @@ export function ctrlContext(p: CtrlParams) {
     idLow: p.idLow,
     hasUnusedData: dataBitsUsed < 32,
     ...(dataBitsUsed < 32 ? { unusedDataLo: dataBitsUsed } : {}),
-    blockBits: p.blockBits,
     blockMsb: p.blockBits - 1,
-    lastBlock: p.L - 1,
+    L: p.L,
     umem: { module, width, widthMsb, addrMsb, fieldBits, fieldMsb, hasFields, padBits, padMsb, idxHi, fieldList },
     hostMems: p.hostMems.map((h) => {
       const { prefix, module, region, widthMsb, addrMsb, fieldBits, fieldMsb, hasFields, idxHi, fieldList } = memCtx(h);
@@ -161,15 +164,18 @@ export function ctrlContext(p: CtrlParams) {
     countersLast: p.L * p.phases - 1,
     counterIdxBits: p.counterIdxBits,
     counterIdxMsb: p.counterIdxBits - 1,
-    phaseBits: p.phaseBits,
     phaseMsb: p.phaseBits - 1,
     phases: p.phases,
-    attnPhaseList: p.attnPhases.map((_, i) => ({ code: i + 1, idx: i })),
-    moePhaseList: p.moePhases.map((_, i) => ({ code: i + 1, idx: p.attnPhases.length + i })),
+
     regCtrl: ulit(HOST_INDEX_BITS, REG.CTRL),
     regStatus: ulit(8, REG.STATUS),
     regId: ulit(8, REG.ID),
     regPhaseBase: ulit(HOST_INDEX_BITS, REG.PHASE_BASE),
+    regClassBase: ulit(HOST_INDEX_BITS, REG.CLASS_BASE),
+    regClassEnd: ulit(HOST_INDEX_BITS, REG.CLASS_BASE + 32),
+    clsMsb: p.classBits - 1,
+    clsBits: p.classBits,
+    clsHi: p.classBits > 32 ? `{ ${ulit(64 - p.classBits, 0)}, ccnt[r_idx[4:1]][${p.classBits - 1}:32] }` : "32'd0",
     counterRegs: COUNTER_REGS.map((c) => ({ lo: ulit(8, REG[c.reg]), hi: ulit(8, REG[c.reg] + 1), sig: c.sig })),
     phaseEnd: REG.PHASE_BASE + p.L * p.phases,
     counterPad: p.counterIdxBits - p.phaseBits,
@@ -177,7 +183,7 @@ export function ctrlContext(p: CtrlParams) {
 }
 
 export function renderCtrl(r: Resolved, p: CtrlParams): GeneratedFile[] {
-  return [renderVerilog(r, path.join(here, "ctrl.v.hbs"), `${p.module}.v`, "controller: host interface, sequencer, umem mux, counters", ctrlContext(p))];
+  return [renderVerilog(r, path.join(here, "ctrl.v.hbs"), `${p.module}.v`, "controller: host interface, start/done, umem mux, counters", ctrlContext(p))];
 }
 
 /**
@@ -189,7 +195,7 @@ export const ctrlBlock: Block<CtrlParams, CtrlOptions> = {
   name: "ctrl",
   golden: null,
   testedBy: ["test/e2e.test.ts", "generator/package/package.test.ts"],
-  params: (r, o) => ctrlParams(r, o.umem, o.hostMems, o.attnPhases, o.moePhases),
+  params: (r, o) => ctrlParams(r, o.umem, o.hostMems, o.phaseNames),
   render: renderCtrl,
-  memories: (p) => [{ mem: p.umem.mem, prefix: "u", access: "rw", hostWritable: false, role: "residual stream U (shared with the halves through ctrl's multiplexer)" }],
+  memories: (p) => [{ mem: p.umem.mem, prefix: "u", access: "rw", hostWritable: false, role: "residual stream U (shared with the dataflow unit through ctrl's multiplexer)" }],
 };

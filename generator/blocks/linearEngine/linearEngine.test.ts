@@ -14,7 +14,7 @@ import { verilatorLint } from "../../toolchain/verilator.ts";
 import { yosysSynth } from "../../toolchain/yosys.ts";
 import { Prng } from "../../util/prng.ts";
 import { linear } from "./golden.ts";
-import { LINEAR_FIXED_OVERHEAD, layerMemoryImage, linearCycleBound, linearCycles, linearEngineParams } from "./linearEngine.ts";
+import { LINEAR_FIXED_OVERHEAD, PERF_CLASSES, layerMemoryImage, linearCycleBound, linearCycles, linearEngineParams, type PerfClass } from "./linearEngine.ts";
 import {
   layerMatrices,
   makeLayer,
@@ -101,7 +101,9 @@ function makeRuns(seed: number, style: Style): LeRun[] {
     } else {
       layers = [...Array(rng.int(1, 3))].map(() => makeLayer(rng, p, randomLayerOpts(rng, p, rng.int(1, Math.floor(inst.maxRows / 3)), gapProb)));
     }
-    return { ...mem, layers, readyProb: ready() };
+    // weight reads granted at once except in the random styles (a late weight buffer)
+    const gntProb = style === "random" ? rng.int(100, 230) : 256;
+    return { ...mem, layers, readyProb: ready(), gntProb };
   });
 }
 
@@ -118,6 +120,18 @@ function cycleLines(res: SimResult): Map<string, number> {
   for (const l of res.lines) {
     const x = /^CYCLES (\d+) (\S+) (\d+)$/.exec(l);
     if (x) m.set(`${x[2]}/${x[3]}`, Number(x[1]));
+  }
+  return m;
+}
+
+/** "CLASS <label> <layer> c0 .. c7" -> label/layer -> class -> cycles */
+function classLines(res: SimResult): Map<string, Record<PerfClass, number>> {
+  const m = new Map<string, Record<PerfClass, number>>();
+  for (const l of res.lines) {
+    const x = /^CLASS (\S+) (\d+) ((?:\d+ ?){8})$/.exec(l);
+    if (!x) continue;
+    const v = x[3].trim().split(" ").map(Number);
+    m.set(`${x[1]}/${x[2]}`, Object.fromEntries(PERF_CLASSES.map((c, i) => [c, v[i]])) as Record<PerfClass, number>);
   }
   return m;
 }
@@ -185,7 +199,25 @@ describe("linearEngine RTL", () => {
             }
           const res = await runSimExpectPass(built, [`+data=${dir}`], seed);
           const cyc = cycleLines(res);
+          const cls = classLines(res);
           stats.forEach((ls, i) => ls.forEach((_, k) => expect(cyc.has(`${insts[i].label}/${k}`)).toBe(true)));
+          // perf_class: one class per cycle; collect/work/fill/drain/idle as modelled, and the
+          // stall classes are exactly the cycles beyond the model
+          let late = 0;
+          stats.forEach((ls, i) =>
+            ls.forEach((st, k) => {
+              const key = `${insts[i].label}/${k}`;
+              const c = cls.get(key)!;
+              expect(c, key).toBeTruthy();
+              expect(PERF_CLASSES.reduce((a, x) => a + c[x], 0), key).toBe(cyc.get(key));
+              expect({ collect: c.collect, work: c.work, fill: c.fill, drain: c.drain, idle: c.idle }, key).toEqual(st.classModel);
+              expect(c.starve + c.waitW + c.stall, key).toBe(cyc.get(key)! - st.modelCycles);
+              if (style === "perf") expect([c.starve, c.waitW, c.stall], key).toEqual([0, 0, 0]);
+              late += c.waitW;
+            }),
+          );
+          if (style === "random") expect(late, "w_gnt = 0 delays the accumulation").toBeGreaterThan(0);
+          else expect(late).toBe(0);
           if (style !== "perf") return;
           // cycles are deterministic with out_ready = 1 and no row gaps: the model is exact
           stats.forEach((ls, i) => ls.forEach((st, k) => expect(cyc.get(`${insts[i].label}/${k}`), `${insts[i].label} layer ${k}`).toBe(st.modelCycles)));

@@ -26,7 +26,7 @@ export interface LinearEngineOptions {
   wDepth: number;
   /** words of the bias memory (each lanes x biasBits) */
   bDepth: number;
-  /** P, output channels in parallel (default hw.linearLanes) */
+  /** P, output channels in parallel (default hw.poolLanes) */
   lanes?: number;
   /** G, rows per token group (default hw.tokenGroup) */
   group?: number;
@@ -72,7 +72,7 @@ export interface LinearEngineParams {
  * @param tag module-name suffix, unique within the design (e.g. "qkv", "e0")
  */
 export function linearEngineParams(r: Resolved, tag: string, o: LinearEngineOptions): LinearEngineParams {
-  const lanes = o.lanes ?? r.hw.linearLanes;
+  const lanes = o.lanes ?? r.hw.poolLanes;
   const group = o.group ?? r.hw.tokenGroup;
   const need = (ok: boolean, msg: string) => {
     if (!ok) throw new Error(`linearEngine ${tag}: ${msg}`);
@@ -211,6 +211,32 @@ export function linearCycles(rowSpikes: number[], tiles: number, group: number):
     cyc += g.length + tiles * (2 + g.length + K);
   }
   return cyc;
+}
+
+/**
+ * What the engine does in a cycle: the value of its `perf_class` output (one class per cycle,
+ * so over a layer the classes add up to its cycles).
+ *   idle    IDLE (also the cycle that samples start), or FINISH with the last beat being taken
+ *   collect COLLECT, a row is accepted
+ *   starve  COLLECT, no row offered (the input is not ready: a dependency or the feeder)
+ *   work    ACC, one (row, channel) event accumulated into P lanes
+ *   fill    ACC, the 2 cycles of bias/first-weight latency of a tile
+ *   waitW   ACC, no event because a weight read was not granted in time (w_gnt = 0)
+ *   drain   DRAIN, a beat is loaded
+ *   stall   DRAIN or FINISH, the output is not taken (out_ready = 0)
+ */
+export const PERF_CLASSES = ["idle", "collect", "starve", "work", "fill", "waitW", "drain", "stall"] as const;
+export type PerfClass = (typeof PERF_CLASSES)[number];
+
+/**
+ * Cycles of the classes that do not depend on stalls, for one layer (rows in arrival order):
+ * collect = rows, work = tiles x input spikes, fill = 2 x tiles x groups, drain = tiles x rows,
+ * idle = 2.  The rest (starve + waitW + stall) is exactly cycles - linearCycles().
+ */
+export function linearClassModel(rowSpikes: number[], tiles: number, group: number): { collect: number; work: number; fill: number; drain: number; idle: number } {
+  const groups = Math.ceil(rowSpikes.length / group);
+  const K = rowSpikes.reduce((a, b) => a + b, 0);
+  return { collect: rowSpikes.length, work: tiles * K, fill: 2 * tiles * groups, drain: tiles * rowSpikes.length, idle: LINEAR_FIXED_OVERHEAD };
 }
 
 /**

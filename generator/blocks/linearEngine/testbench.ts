@@ -13,7 +13,7 @@ import { Prng } from "../../util/prng.ts";
 import { writeHexFile } from "../../sim/harness.ts";
 import { packLanes } from "../../util/lanes.ts";
 import { linear } from "./golden.ts";
-import { linearCycles, linearEngineContext, renderLinearEngine, type LinearEngineParams } from "./linearEngine.ts";
+import { linearClassModel, linearCycles, linearEngineContext, renderLinearEngine, type LinearEngineParams } from "./linearEngine.ts";
 import type { GeneratedFile } from "../../core/files.ts";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -48,6 +48,8 @@ export interface LeRun {
   layers: LeLayer[];
   /** out_ready = 1 with probability readyProb / 256 (256: always) */
   readyProb: number;
+  /** w_gnt = 1 with probability gntProb / 256 (default 256: every weight read granted at once) */
+  gntProb?: number;
 }
 
 export interface LeLayerStats {
@@ -57,6 +59,10 @@ export interface LeLayerStats {
   synops: number;
   /** exact cycles by the documented model (valid when readyProb = 256 and no gaps) */
   modelCycles: number;
+  /** groups of the layer (G rows, the last one shorter) */
+  groups: number;
+  /** cycles of the perf classes that do not depend on stalls: collect, work, fill, drain, idle */
+  classModel: { collect: number; work: number; fill: number; drain: number; idle: number };
   /** outputs saturated high / low */
   satHi: number;
   satLo: number;
@@ -268,6 +274,8 @@ export function writeLeStimulus(dir: string, insts: LeTbInstance[], runs: LeRun[
         inputSpikes,
         synops: inputSpikes * L.out,
         modelCycles: linearCycles(rowSpikes, tiles, p.group),
+        groups: Math.ceil(L.rows.length / p.group),
+        classModel: linearClassModel(rowSpikes, tiles, p.group),
         satHi,
         satLo,
         outputs: L.rows.length * L.out,
@@ -280,8 +288,12 @@ export function writeLeStimulus(dir: string, insts: LeTbInstance[], runs: LeRun[
     // cycle, times 2 (only a hung or grossly slow engine reaches it)
     const idle = run.layers.reduce((a, L) => a + L.idle + 4 + L.gaps.reduce((x, y) => x + y, 0), 0);
     const busy = stats.reduce((a, st) => a + st.modelCycles, 0);
-    const timeout = 2 * (busy * Math.ceil(256 / Math.max(1, run.readyProb)) + idle) + 200;
-    writeHexFile(`${px}.meta.hex`, [run.layers.length, rows.length, exp.length, run.readyProb, lfsrSeed.int(1, 0x7fffffff), timeout].map((v) => v.toString(16)));
+    const gnt = run.gntProb ?? 256;
+    const timeout = 2 * (busy * Math.ceil(256 / Math.max(1, run.readyProb)) * Math.ceil(256 / Math.max(1, gnt)) + idle) + 200;
+    writeHexFile(
+      `${px}.meta.hex`,
+      [run.layers.length, rows.length, exp.length, run.readyProb, lfsrSeed.int(1, 0x7fffffff), timeout, gnt, lfsrSeed.int(1, 0x7fffffff)].map((v) => v.toString(16)),
+    );
     writeHexFile(`${px}.w.hex`, run.wmem.map((w) => packLanes(w, p.weightBits).toString(16)));
     writeHexFile(`${px}.b.hex`, run.bmem.map((b) => packLanes(b, p.biasBits).toString(16)));
     writeHexFile(`${px}.lay.hex`, pad(lay, inst.maxLayers));

@@ -1,0 +1,246 @@
+/**
+ * Exact cycle model of the dataflow unit and its synaptic pool (docs/ARCHITECTURE.md
+ * "## dataflow", "Cycle model").  Given the work of an inference (spikes of every row that
+ * each pool layer and the router see, and the routing), it reproduces the hardware counters
+ * cycle for cycle: busy cycles per (block, phase), and the cycles of every perf class of
+ * the pool and of the router engine.  Asserted against the RTL by ./dataflow.test.ts.
+ *
+ * The schedule is data dependent only through the engines (event driven) and the overlaps:
+ * attention(t) starts when v has written every row of timestep t and attention(t-1) is done;
+ * o takes a row of timestep t once attention(t) is done; the router takes an S1 row once
+ * LIF_m has written all of it.  Everything else has fixed latencies, named below.
+ */
+import type { Resolved } from "../../config/resolve.ts";
+import type { Model } from "../../model/golden.ts";
+import { lifStep } from "../lifArray/golden.ts";
+import { linear } from "../linearEngine/golden.ts";
+import { LINEAR_FIXED_OVERHEAD, PERF_CLASSES, type PerfClass } from "../linearEngine/linearEngine.ts";
+import { attentionCycles } from "../attentionCore/attentionCore.ts";
+import { DATAFLOW_PHASES, type DataflowParams, type DataflowPhase } from "./dataflow.ts";
+
+type T3 = number[][][];
+
+/** Fixed latencies of the schedule (cycles), as the RTL implements them. */
+export const DATAFLOW_LATENCY = {
+  /** pass: beyond one cycle per word (read, value register, LIF 2 stages / umem write) */
+  pass: 4,
+  finalPass: 2,
+  /** a job ends this many cycles after the pool's done (its last write): q/k/v and fc1 (LIF 2 stages), o (U read, U1 register, LIF), fc2 (merge) */
+  job: { q: 2, k: 2, v: 2, o: 4, fc1: 2, fc2: 1 },
+  /** a V row's last beat -> visible in v_rows (LIF_qkv 2 stages + the counter) */
+  vRow: 3,
+  /** an O row's last beat -> visible in s1_rows (U read, U1, LIF_m 2 stages, the counter) */
+  s1Row: 5,
+  /** attention: at_can -> start pulse -> done: 1 + attentionCycles + ATT_DONE_EXTRA; done -> at_cnt visible: 1 */
+  attStart: 1,
+  attDone: 1,
+  /** router done -> route_ready: per-step 1 (the last top-k write), per-token N + 2 (one top-k per token) */
+  routeStep: 1,
+  routeToken: 2,
+} as const;
+
+/** One row offered to an engine: its input spikes and the first cycle the feeder may issue it. */
+export interface EngineRow {
+  spikes: number;
+  gate: number;
+}
+
+export interface EngineRun {
+  /** cycle in which done is high */
+  done: number;
+  /** per row (in order): the cycle its last-tile beat is on out_valid */
+  lastBeat: number[];
+  /** perf classes over [start, done) */
+  classes: Record<PerfClass, number>;
+}
+
+const zeroClasses = (): Record<PerfClass, number> => Object.fromEntries(PERF_CLASSES.map((c) => [c, 0])) as Record<PerfClass, number>;
+
+/**
+ * One layer on a linearEngine fed by a feeder (2-entry FIFO with bypass, read latency 1,
+ * out_ready = 1), exact:
+ *   start sampled at the end of cycle s; COLLECT from s + 1; the feeder may issue row r at
+ *   cycle iss_r = max(gate_r, first, iss_{r-1} + 1, acc_{r-2}) (at most two rows issued and not
+ *   accepted); row r is accepted at acc_r = max(iss_r + 1, next COLLECT slot); a group closes
+ *   at its last row; per tile 2 + K_g cycles of ACC and n_g drain beats (a beat is on out_valid
+ *   the cycle after its drain cycle); the next group collects from the cycle after the last drain;
+ *   done is high 2 cycles after the last drain cycle (FINISH, then done).
+ * @param first the first cycle the feeder may issue (its source becomes valid)
+ */
+export function engineRun(s: number, first: number, rows: EngineRow[], tiles: number, group: number): EngineRun {
+  if (!rows.length) throw new Error("engineRun: a layer has at least one row");
+  const cls = zeroClasses();
+  const iss: number[] = [];
+  const acc: number[] = [];
+  const lastBeat: number[] = [];
+  let c0 = s + 1;
+  let end = s;
+  for (let r0 = 0; r0 < rows.length; r0 += group) {
+    const n = Math.min(group, rows.length - r0);
+    let K = 0;
+    for (let i = 0; i < n; i++) {
+      const r = r0 + i;
+      const lo = Math.max(rows[r].gate, first, r > 0 ? iss[r - 1] + 1 : -Infinity, r > 1 ? acc[r - 2] : -Infinity);
+      iss.push(lo);
+      acc.push(Math.max(lo + 1, i === 0 ? c0 : acc[r - 1] + 1));
+      K += rows[r].spikes;
+    }
+    const close = acc[r0 + n - 1];
+    cls.collect += n;
+    cls.starve += close - c0 + 1 - n;
+    cls.work += tiles * K;
+    cls.fill += 2 * tiles;
+    cls.drain += tiles * n;
+    const lastTile = close + 1 + (tiles - 1) * (2 + K + n);
+    for (let i = 0; i < n; i++) lastBeat.push(lastTile + 2 + K + i + 1);
+    end = lastTile + 2 + K + n; // first cycle after the last drain cycle
+    c0 = end;
+  }
+  cls.idle += LINEAR_FIXED_OVERHEAD;
+  return { done: end + 1, lastBeat, classes: cls };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Work of an inference
+
+export interface ExpertJob {
+  expert: number;
+  /** routed rows in address order: S1 spikes (fc1 input) and hidden spikes (fc2 input) */
+  s1: number[];
+  h: number[];
+}
+
+export interface BlockWork {
+  /** spikes of every row (t, n) in order, of S0, O and S1 */
+  s0: number[];
+  o: number[];
+  s1: number[];
+  /** experts with routed rows, in order */
+  experts: ExpertJob[];
+}
+
+/** The work of every block, from the model and the golden trace (LIF_h recomputed as SPEC 1.3 does). */
+export function dataflowWork(r: Resolved, model: Model, trace: Record<string, T3>): BlockWork[] {
+  const { T, N, E, F, accBits } = r;
+  const rowsOf = (X: T3) => X.flatMap((Xt) => Xt.map((row) => row.reduce((a, b) => a + (b ? 1 : 0), 0)));
+  const out: BlockWork[] = [];
+  for (let b = 0; b < r.L; b++) {
+    const tr = (s: string) => trace[`blocks.${b}.${s}`];
+    const S1 = tr("s1");
+    const sel = tr("sel");
+    const s1 = rowsOf(S1);
+    const experts: ExpertJob[] = [];
+    for (let e = 0; e < E; e++) {
+      const ew = model.blocks[b].experts[e];
+      const W = [...Array(N)].map(() => new Array<number>(F).fill(0));
+      const job: ExpertJob = { expert: e, s1: [], h: [] };
+      for (let t = 0; t < T; t++)
+        for (let n = 0; n < N; n++) {
+          if (!sel[t][n][e]) continue;
+          const h = linear(S1[t][n], ew.fc1.weight, ew.fc1.bias, accBits);
+          let nh = 0;
+          for (let f = 0; f < F; f++) {
+            const res = lifStep(W[n][f], h[f], r.lif.hidden);
+            W[n][f] = res.W;
+            nh += res.S;
+          }
+          job.s1.push(s1[t * N + n]);
+          job.h.push(nh);
+        }
+      if (job.s1.length) experts.push(job);
+    }
+    out.push({ s0: rowsOf(tr("s0")), o: rowsOf(tr("o")), s1, experts });
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The schedule
+
+export interface DataflowCycles {
+  /** busy cycles per block and phase (the counters of ctrl; "final" only in the last block) */
+  perBlock: Record<DataflowPhase, number>[];
+  /** start sampled -> done pulse: the busy cycles */
+  total: number;
+  /** perf classes of the pool and of the router engine over the busy cycles */
+  pool: Record<PerfClass, number>;
+  router: Record<PerfClass, number>;
+  /** the attention unit: busy cycles, and cycles the o layer waited for it (pool starving in o) */
+  attention: { busy: number; exposed: number };
+}
+
+export function dataflowCycles(p: DataflowParams, work: BlockWork[]): DataflowCycles {
+  const g = p.geo;
+  const { T, N } = g;
+  const TN = T * N;
+  const W = TN * g.tilesD;
+  const A = attentionCycles(p.attn);
+  const Lat = DATAFLOW_LATENCY;
+  const pool = zeroClasses();
+  const router = zeroClasses();
+  const add = (into: Record<PerfClass, number>, c: Record<PerfClass, number>) => {
+    for (const k of PERF_CLASSES) into[k] += c[k];
+  };
+  const perBlock: Record<DataflowPhase, number>[] = [];
+  let attBusy = 0;
+  let exposed = 0;
+  let c = 0; // next cycle (the first PASS cycle is 0)
+  const ungated = (spikes: number[]) => spikes.map((k) => ({ spikes: k, gate: -Infinity }));
+  for (let b = 0; b < g.L; b++) {
+    const w = work[b];
+    if (w.s0.length !== TN || w.o.length !== TN || w.s1.length !== TN) throw new Error(`dataflowCycles: block ${b} needs ${TN} rows of S0, O and S1`);
+    const ph = Object.fromEntries(DATAFLOW_PHASES.map((x) => [x, 0])) as Record<DataflowPhase, number>;
+    ph.lif_a = W + Lat.pass;
+    c += ph.lif_a;
+    const job = (name: "q" | "k" | "v" | "o" | "fc1" | "fc2", rows: EngineRow[], tiles: number) => {
+      const s = c;
+      const run = engineRun(s, s, rows, tiles, g.G);
+      add(pool, run.classes);
+      const dur = run.done - s + Lat.job[name];
+      ph[name] += dur;
+      c += dur;
+      return { s, run, end: s + dur - 1 };
+    };
+    job("q", ungated(w.s0), g.tilesD);
+    job("k", ungated(w.s0), g.tilesD);
+    const v = job("v", ungated(w.s0), g.tilesD);
+    // attention: timestep t when v has written every row of t and t-1 is done
+    const attDone: number[] = [];
+    for (let t = 0; t < T; t++) {
+      const vr = v.run.lastBeat[t * N + N - 1] + Lat.vRow;
+      const can = Math.max(t === 0 ? v.s : attDone[t - 1] + 1, vr);
+      attDone.push(can + Lat.attStart + A + Lat.attDone);
+      attBusy += A + Lat.attDone;
+    }
+    // o: a row of timestep t once attention(t) is visible as done
+    const oRows = w.o.map((k, i) => ({ spikes: k, gate: attDone[Math.floor(i / N)] + 1 }));
+    const o = job("o", oRows, g.tilesD);
+    exposed += o.run.classes.starve;
+    // router: S1 row k once LIF_m has written it
+    const rRows = w.s1.map((k, i) => ({ spikes: k, gate: o.run.lastBeat[i] + Lat.s1Row }));
+    const rt = engineRun(o.s, o.s + 1, rRows, g.tilesR, g.G);
+    add(router, rt.classes);
+    const ready = rt.done + (p.routing === "per-token" ? N + Lat.routeToken : Lat.routeStep);
+    ph.route = Math.max(o.end + 1, ready) - o.end;
+    c += ph.route;
+    // experts: one select cycle each, then fc1 and fc2 of the experts with routed rows
+    const byExpert = new Map(w.experts.map((x) => [x.expert, x]));
+    for (let e = 0; e < g.E; e++) {
+      ph.fc1 += 1;
+      c += 1;
+      const x = byExpert.get(e);
+      if (!x) continue;
+      job("fc1", ungated(x.s1), g.tilesF);
+      job("fc2", ungated(x.h), g.tilesD);
+    }
+    perBlock.push(ph);
+  }
+  perBlock[g.L - 1].final = W + Lat.finalPass;
+  c += W + Lat.finalPass;
+  const total = c;
+  // outside its layers an engine is idle
+  const sumCls = (x: Record<PerfClass, number>) => PERF_CLASSES.reduce((a, k) => a + x[k], 0);
+  pool.idle += total - sumCls(pool);
+  router.idle += total - sumCls(router);
+  return { perBlock, total, pool, router, attention: { busy: attBusy, exposed } };
+}
