@@ -9,11 +9,15 @@
  * (in the sweep folder and in st3d's caches): finished points stay, nothing is half-written,
  * and the next run does only the missing points.
  *
+ * Each worker gets ST3D_JOBS = cores / workers (at least 1) for its own parallel steps (Yosys),
+ * so that N workers do not start N × cores processes.
+ *
  * Two points of the same configuration (different workloads) never run at once: the second
  * one then reuses the first one's simulator build from the cache instead of building it again.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { REPO_ROOT } from "../core/paths.ts";
 import type { Point } from "./file.ts";
@@ -51,6 +55,16 @@ function killGroup(c: ChildProcess, sig: NodeJS.Signals): void {
   }
 }
 
+/**
+ * Parallel jobs inside one worker (Yosys processes of the physical and report stages): the
+ * cores shared out between the workers, at least 1; a user's ST3D_JOBS wins.
+ */
+export function workerJobs(workers: number, env = process.env): string {
+  const own = Number(env.ST3D_JOBS);
+  if (Number.isInteger(own) && own > 0) return String(own);
+  return String(Math.max(1, Math.floor(os.availableParallelism() / Math.max(1, workers))));
+}
+
 export async function runPool(points: Point[], o: PoolOptions): Promise<PoolOutcome> {
   const queue = [...points];
   const running = new Map<number, { p: Point; c: ChildProcess }>();
@@ -80,7 +94,7 @@ export async function runPool(points: Point[], o: PoolOptions): Promise<PoolOutc
     const c = spawn(process.execPath, [ST3D_BIN, "sweep", o.file, "-o", o.dir, "--point", String(p.index)], {
       detached: true,
       stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, ST3D_PROGRESS: "plain", ST3D_SWEEP_GROUP: "self" },
+      env: { ...process.env, ST3D_PROGRESS: "plain", ST3D_SWEEP_GROUP: "self", ST3D_JOBS: workerJobs(o.jobs) },
     });
     if (c.pid !== undefined) pids.add(c.pid);
     const lines: string[] = [];

@@ -74,6 +74,8 @@ export function sbatchScript(s: SweepDef, file: string, dir: string, pending: Po
     `POINTS=(${tasks.map((t) => `"${spec(t)}"`).join(" ")})`,
     `cd ${shq(process.cwd())}`,
     "export ST3D_PROGRESS=plain",
+    "# parallel steps of a point (Yosys) use the task's CPUs, unless ST3D_JOBS is set",
+    'export ST3D_JOBS="${ST3D_JOBS:-${SLURM_CPUS_PER_TASK:-1}}"',
     `echo "st3d sweep task $SLURM_ARRAY_TASK_ID (job $SLURM_ARRAY_JOB_ID) on $(hostname): points \${POINTS[$SLURM_ARRAY_TASK_ID]}"`,
     `exec "\${ST3D_NODE:-${process.execPath}}" ${shq(ST3D_BIN)} sweep ${shq(file)} -o ${shq(dir)} --point "\${POINTS[$SLURM_ARRAY_TASK_ID]}"`,
     "",

@@ -16,6 +16,7 @@ import { reportMetrics, setReportProvider } from "./stages.ts";
 import { METRIC_NAMES } from "./metrics.ts";
 import { sweepCommand } from "./sweep.ts";
 import { sbatchScript } from "./slurm.ts";
+import { workerJobs } from "./pool.ts";
 import { buildDesign } from "../design.ts";
 import { checkPage, chromiumAvailable } from "../html/browser.ts";
 
@@ -291,6 +292,15 @@ describe("Slurm job array", () => {
     expect(b.script).toContain('POINTS=("0,2" "3")');
     expect(b.script).toContain("#SBATCH --array=0-1%3\n#SBATCH --output=/abs/out/slurm/logs/%A_%a.log\n#SBATCH --cpus-per-task=2\n");
     expect(() => sbatchScript(s, "/a", "/b", pts, { sbatchArgs: ["mem=4G"] }, "/x")).toThrow(/one sbatch option per --sbatch-arg, starting with '-'/);
+    // a point's parallel steps (Yosys) use the task's CPUs
+    expect(b.script).toContain('export ST3D_JOBS="${ST3D_JOBS:-${SLURM_CPUS_PER_TASK:-1}}"\n');
+  });
+  it("local workers share the cores out for their own parallel steps; a user's ST3D_JOBS wins", () => {
+    const cores = os.availableParallelism();
+    expect(workerJobs(1, {})).toBe(String(cores));
+    expect(workerJobs(cores * 2, {})).toBe("1");
+    expect(workerJobs(2, { ST3D_JOBS: "3" })).toBe("3");
+    expect(workerJobs(2, { ST3D_JOBS: "x" })).toBe(String(Math.max(1, Math.floor(cores / 2))));
   });
 });
 
