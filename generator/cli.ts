@@ -10,13 +10,11 @@ import { ConfigError, listPresets, loadConfig } from "./config/load.ts";
 import { resolve, ST3D_VERSION, type Resolved } from "./config/resolve.ts";
 import { configSchema } from "./config/schema.ts";
 import { describeTable, resolvedJson } from "./config/describe.ts";
-import { buildDesign } from "./design.ts";
 import { checkOutputDir, MANIFEST, OutputError, writeOutputDir, type Manifest } from "./output.ts";
 import { cacheClean, cacheRoot, cacheUsage } from "./cache/cache.ts";
 import { progress } from "./progress/progress.ts";
 import { ToolFailedError, ToolMissingError } from "./toolchain/tools.ts";
 import { verilatorLint } from "./toolchain/verilator.ts";
-import { yosysSynth } from "./toolchain/yosys.ts";
 
 export class UsageError extends Error {
   override name = "UsageError";
@@ -117,13 +115,14 @@ export function buildProgram(): Command {
     .argument("<config>", "config file or preset")
     .option("-o, --out <dir>", "output folder (new, empty, or st3d's own earlier output)", "out/rtl")
     .option("--force", FORCE_HELP)
-    .option("--physical", "also the physical 3D views: 3d_manifest.json (areas, bond budget), partition.txt, 3Dblox package (runs Yosys on every module; cached)")
+    .option("--physical", "also the physical 3D views: 3d_manifest.json (areas, bond budget), partition.txt, 3Dblox package (maps every module onto the cell library; cached)")
     .action(
-      action((cfg: string, opts: { out: string; force?: boolean; physical?: boolean }) => {
+      action(async (cfg: string, opts: { out: string; force?: boolean; physical?: boolean }) => {
         const r = loadResolved(cfg);
         checkOutputDir(opts.out, { force: opts.force }); // before any (long) work
-        if (opts.physical) console.error("[generate] synthesizing every module with Yosys for areas and partition.txt (cached) ...");
-        const d = buildDesign(r, { physical: opts.physical });
+        const { designFor } = await import("./physical/design.ts");
+        // auto / logic-on-logic and --physical synthesize every module first (progress lines on stderr)
+        const d = await designFor(r, { physical: opts.physical, progressLabel: "generate: synth" });
         const written = writeOutputDir(opts.out, d.files, { generator: `st3d ${r.version}`, command: "generate", design: r.name, configHash: r.hash, tops: d.tops }, { force: opts.force });
         console.log(`generated ${written.length} files for '${r.name}' (config hash ${r.hash}) in ${opts.out}`);
       }),
@@ -156,22 +155,108 @@ export function buildProgram(): Command {
       }),
     );
 
-  program
-    .command("synth")
-    .description("synthesize a generated folder's tops with Yosys (macros kept as blackboxes); fails on a latch")
-    .argument("[dir]", "generated folder", "rtl-out")
-    .option("-w, --work <dir>", "work folder", "build/synth")
-    .action(
-      action(async (dir: string, opts: { work: string }) => {
-        const m = readManifest(dir);
-        const files = m.files.filter((f) => (f.kind === "rtl" || f.kind === "stub") && f.path.endsWith(".v")).map((f) => path.join(dir, f.path));
-        for (const top of m.tops ?? []) {
-          const res = await yosysSynth(files, top, path.join(opts.work, top));
-          console.log(`${top}: ${res.totalCells} cells, ${res.latches} latches`);
-          if (res.latches) throw new ToolFailedError("yosys", "", `${top}: ${res.latches} latch(es) inferred`);
+  const libraryOptions = (c: Command) =>
+    c
+      .option("--liberty <file>", "cell library (default: OSU018 from qflow-tech-osu018)")
+      .option("--lef <file>", "LEF of that library (wire R/C of its routing layers)")
+      .option("--cell-models <file>", "Verilog models of its cells (gate-level simulation on Icarus)")
+      .option("--node <nm>", "technology node of the library, nm (default: inferred from its name)")
+      .option("--wire-layer <layer>", "LEF routing layer of the inter-block wires (default metal3)")
+      .option("--clock <mhz>", "clock target, MHz (default hardware.clockMHz, else the library's default)")
+      .option("-j, --jobs <n>", "parallel Yosys processes (default: the machine's cores)");
+  type LibOpts = { liberty?: string; lef?: string; cellModels?: string; node?: string; wireLayer?: string; clock?: string; jobs?: string };
+  const physicalOptions = (o: LibOpts) => {
+    const num = (v: string | undefined, what: string, int = false) => {
+      if (v === undefined) return undefined;
+      const n = Number(v);
+      if (!(n > 0) || (int && !Number.isInteger(n))) throw new UsageError(`${what} must be a positive ${int ? "integer" : "number"}, got '${v}'`);
+      return n;
+    };
+    return { liberty: o.liberty, lef: o.lef, cellModels: o.cellModels, nodeNm: num(o.node, "--node", true), wireLayer: o.wireLayer, clockMHz: num(o.clock, "--clock"), jobs: num(o.jobs, "--jobs", true) };
+  };
+
+  libraryOptions(
+    program
+      .command("synth")
+      .description("map every module onto a real cell library (Yosys + ABC, hierarchical, cached, parallel): areas per instance, tier and view (synth/report.json)")
+      .argument("<config>", "config file or preset")
+      .option("-o, --out <dir>", "report folder", "synth"),
+  ).action(
+    action(async (cfg: string, opts: LibOpts & { out: string }) => {
+      const r = loadResolved(cfg);
+      const { physicalFlow, reportTable } = await import("./physical/flow.ts");
+      const rep = await physicalFlow(r, { ...physicalOptions(opts), out: opts.out });
+      process.stdout.write(reportTable(rep));
+      const latches = Object.values(rep.views).reduce((a, v) => a + (v?.latches ?? 0), 0);
+      if (latches) throw new ToolFailedError("yosys", "", `${latches} latch cell(s) in the mapped netlists`);
+      console.log(`synth: ${rep.synthesis.modules.length} modules on ${rep.library.name} -> ${path.join(opts.out, "report.json")}, report.txt`);
+    }),
+  );
+
+  libraryOptions(
+    program
+      .command("timing")
+      .description("synthesis + OpenSTA on the 2D top and the 3D assembly (inter-instance wire parasitics): WNS, TNS, fmax, f_eff, critical path; with --activity also the energy per inference")
+      .argument("<config>", "config file or preset")
+      .option("-o, --out <dir>", "report folder", "synth")
+      .option("--activity <run.json>", "run.json of 'st3d run' of the same config: energy per inference, power at f_eff, pJ per synaptic op"),
+  ).action(
+    action(async (cfg: string, opts: LibOpts & { out: string; activity?: string }) => {
+      const r = loadResolved(cfg);
+      let run: { path: string; json: Record<string, unknown> } | undefined;
+      if (opts.activity) {
+        if (!fs.existsSync(opts.activity)) throw new UsageError(`--activity ${opts.activity}: no such file (write one with 'st3d run -c ${cfg} ... -o DIR', then pass DIR/run.json)`);
+        try {
+          run = { path: opts.activity, json: JSON.parse(fs.readFileSync(opts.activity, "utf8")) };
+        } catch (e) {
+          throw new UsageError(`--activity ${opts.activity} is not JSON (${(e as Error).message})`);
         }
-      }),
-    );
+      }
+      const { physicalFlow, reportTable } = await import("./physical/flow.ts");
+      const rep = await physicalFlow(r, { ...physicalOptions(opts), out: opts.out, timing: true, run });
+      process.stdout.write(reportTable(rep));
+      console.log(`timing: ${Object.keys(rep.views).join(", ")} -> ${path.join(opts.out, "report.json")}, report.txt, ${Object.keys(rep.views).map((v) => path.join(opts.out, v) + "/").join(", ")}`);
+    }),
+  );
+
+  libraryOptions(
+    program
+      .command("report")
+      .description("the 2D-vs-3D PPA report: run a model on Verilator (activity), synthesize, time and price the 2d, memory-on-logic, logic-on-logic and auto views; report.json + report.html (+ per-view designs and ORFS folders)")
+      .argument("<config>", "config file or preset")
+      .option("-w, --weights <dir>", "model folder (weights/*.npy, as for st3d run); default: a random model")
+      .option("-i, --input <file>", "U0 input tensor (.npy), with --weights")
+      .option("-d, --density <p>", "spike density of the random model (0..1, default 0.15; not with --weights)")
+      .option("-s, --seed <n>", "seed of the random model", "1")
+      .option("--views <list>", "comma-separated views (default 2d,memory-on-logic,logic-on-logic,auto; 2d is always included)")
+      .option("-o, --out <dir>", "report folder", "report")
+      .option("--force", FORCE_HELP),
+  ).action(
+    action(async (cfg: string, opts: LibOpts & { weights?: string; input?: string; density?: string; seed: string; views?: string; out: string; force?: boolean }) => {
+      const r = loadResolved(cfg);
+      if (!!opts.weights !== !!opts.input) throw new UsageError("--weights and --input go together (a model folder and its U0 tensor); or pass neither for a random model (--density)");
+      if (opts.weights && opts.density !== undefined) throw new UsageError("--density makes a random model: it cannot be combined with --weights");
+      const density = opts.density === undefined ? undefined : Number(opts.density);
+      if (density !== undefined && !(density > 0 && density < 1)) throw new UsageError(`--density must be between 0 and 1 (exclusive), got '${opts.density}'`);
+      const seed = Number(opts.seed);
+      if (!Number.isInteger(seed)) throw new UsageError(`--seed must be an integer, got '${opts.seed}'`);
+      checkOutputDir(opts.out, { force: opts.force }); // before any (long) work
+      const { VIEWS, report } = await import("./report/flow.ts");
+      let views = [...VIEWS] as (typeof VIEWS)[number][];
+      if (opts.views) {
+        const asked = opts.views.split(",").map((s) => s.trim()).filter(Boolean);
+        const bad = asked.filter((v) => !(VIEWS as readonly string[]).includes(v));
+        if (bad.length) throw new UsageError(`--views: unknown view ${bad.join(", ")} (valid: ${VIEWS.join(", ")})`);
+        views = VIEWS.filter((v) => v === "2d" || asked.includes(v));
+      }
+      const { writeReport, summaryText } = await import("./report/write.ts");
+      const command = ["st3d", "report", cfg, ...process.argv.slice(3).filter((a) => a !== cfg)].join(" ");
+      const res = await report(r, { ...physicalOptions(opts), weights: opts.weights, input: opts.input, density, seed: opts.weights ? undefined : seed, views, command });
+      const written = writeReport(opts.out, res, { force: opts.force });
+      process.stdout.write(summaryText(res));
+      console.log(`report: ${written.length} files in ${opts.out}: ${path.join(opts.out, "report.html")}, ${path.join(opts.out, "report.json")} (${res.timings.totalSeconds.toFixed(0)} s)`);
+    }),
+  );
 
   program
     .command("run")
@@ -189,6 +274,10 @@ export function buildProgram(): Command {
     .option("--keep", "keep the build, the host command file and a replay script in <out>/debug/")
     .option("--max-cycles <n>", "stop the simulation as a failure after n clock cycles (default 100000000)")
     .option("--force", FORCE_HELP)
+    .option("--netlist", "simulate the gate-level netlist mapped onto the cell library (see st3d synth) instead of the RTL")
+    .option("--liberty <file>", "cell library of --netlist (default OSU018)")
+    .option("--cell-models <file>", "Verilog models of its cells (Icarus)")
+    .option("--node <nm>", "technology node of that library, nm")
     .action(
       action(
         async (opts: {
@@ -205,7 +294,8 @@ export function buildProgram(): Command {
           keep?: boolean;
           maxCycles?: string;
           force?: boolean;
-        }) => {
+          netlist?: boolean;
+        } & LibOpts) => {
           const r = loadResolved(opts.config);
           const { st3dRun } = await import("./run/run.ts");
           const t0 = Date.now();
@@ -223,13 +313,15 @@ export function buildProgram(): Command {
             maxCycles: opts.maxCycles !== undefined ? parseCount(opts.maxCycles, "--max-cycles") : undefined,
             force: opts.force,
             progress: true,
+            netlist: opts.netlist,
+            physical: physicalOptions(opts),
           });
           const j = res.json;
           const where = `results in ${opts.out}: ${res.files.join(", ")}`;
           console.log(
             opts.golden
               ? `golden: ${j.synapticOps} synaptic ops, ${j.spikes} spikes (${((Date.now() - t0) / 1000).toFixed(1)} s); ${where}`
-              : `${j.simulator} ${j.view}: ${j.cycles} cycles, ${j.synapticOps} synaptic ops, utilization ${(100 * (j.utilization ?? 0)).toFixed(1)}% (${((Date.now() - t0) / 1000).toFixed(1)} s); ${where}`,
+              : `${j.simulator} ${j.view}${opts.netlist ? " gate-level" : ""}: ${j.cycles} cycles, ${j.synapticOps} synaptic ops, utilization ${(100 * (j.utilization ?? 0)).toFixed(1)}% (${((Date.now() - t0) / 1000).toFixed(1)} s); ${where}`,
           );
         },
       ),

@@ -14,6 +14,7 @@ import { buildAccelerator, type Accelerator } from "./top/accelerator.ts";
 import { macrosJson, memoryViews } from "./blocks/memory/macros.ts";
 import { packageFiles } from "./package/package.ts";
 import { buildThreeD, memoryTiers, type ThreeD } from "./partition/views.ts";
+import type { AreaEstimate, FlatNetlist } from "./partition/areas.ts";
 import type { GeneratedFile } from "./core/files.ts";
 
 export interface Design {
@@ -29,11 +30,18 @@ export interface Design {
 export interface DesignOptions {
   /**
    * also the physical 3D views (3d_manifest.json with areas and bond budget, partition.txt,
-   * 3Dblox package): they need every module synthesized by Yosys (cached under build/), so
-   * they are opt-in (`st3d generate --physical`).  The tier RTL and bond_map.json are always
-   * generated for a 3D mode.
+   * 3Dblox package): they need every module mapped onto the cell library (generator/physical,
+   * cached), so they are opt-in (`st3d generate --physical`).  The tier RTL and bond_map.json
+   * are always generated for a 3D mode.  Needs `areas` and `flat`.
    */
   physical?: boolean;
+  /**
+   * instance areas from synthesis, needed by integration.mode "auto" / "logic-on-logic" and by
+   * the physical views (computed asynchronously first: generator/physical/design.ts designFor)
+   */
+  areas?: AreaEstimate;
+  /** the flat mapped netlist of the 2D top, for partition.txt (physical views) */
+  flat?: FlatNetlist;
 }
 
 export function buildDesign(r: Resolved, opts: DesignOptions = {}): Design {
@@ -42,7 +50,7 @@ export function buildDesign(r: Resolved, opts: DesignOptions = {}): Design {
   if (r.integration.mode !== "2d") {
     // partition first, so each memory knows its tier before macros.json is written
     const pre = memoryViews(r, acc.memories);
-    threeD = buildThreeD(r, [...acc.logicFiles, ...pre.files, acc.topFile], acc.netlist, { physical: opts.physical ?? false });
+    threeD = buildThreeD(r, [...acc.logicFiles, ...pre.files, acc.topFile], acc.netlist, { physical: opts.physical ?? false, areas: opts.areas, flat: opts.flat });
     const tiers = memoryTiers(acc.netlist, threeD.assign);
     for (const m of acc.memories) m.tier = tiers.get(m.module) ?? m.tier;
   }

@@ -2,7 +2,7 @@
 # st3d toolchain setup — idempotent.  Installs what is missing, says exactly what to run
 # when it cannot.  Used by 'npm test', 'npm run demo' and CI.
 #   npm dependencies : npm ci (or npm install) when node_modules is missing or stale
-#   Debian packages  : verilator iverilog yosys opensta qflow-tech-osu018 chromium gtkwave zlib1g-dev g++ make
+#   Debian packages  : verilator iverilog yosys opensta qflow-tech-osu018 chromium qflow graywolf gtkwave zlib1g-dev g++ make
 #                      slurm-wlm munge
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,6 +31,8 @@ command -v yosys     >/dev/null 2>&1 || need+=(yosys)
 command -v sta       >/dev/null 2>&1 || need+=(opensta)
 [ -f /usr/share/qflow/tech/osu018/osu018_stdcells.lib ] || need+=(qflow-tech-osu018)
 [ -x /usr/bin/chromium ]  || need+=(chromium)   # headless checks of report.html / sweep.html (generator/html/browser.ts)
+command -v graywolf  >/dev/null 2>&1 || need+=(graywolf)   # the report's wirelength calibration (scripts/calibrate-wirelength.ts)
+[ -x /usr/lib/qflow/scripts/blif2cel.tcl ] || need+=(qflow)   # its BLIF -> GrayWolf .cel converter
 command -v vcd2fst   >/dev/null 2>&1 || need+=(gtkwave)     # st3d run --waves fst: fst2vcd / vcd2fst (generator/run/waves.ts)
 [ -f /usr/include/zlib.h ] || need+=(zlib1g-dev)          # Verilator --trace-fst links zlib
 command -v g++ >/dev/null 2>&1 || need+=(g++)             # Verilator --binary compiles C++

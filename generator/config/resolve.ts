@@ -93,7 +93,8 @@ export interface Resolved {
     lifLanes: number;
     attnCores: number;
     macroMinBits: number;
-    clockMHz: number;
+    /** clock target of synthesis and timing (undefined: the cell library's default) */
+    clockMHz: number | undefined;
   };
   integration: UserConfig["integration"];
   geo: Geometry;

@@ -91,7 +91,7 @@ export const hardwareSchema = z
     lifLanes: int(1, 256).default(8).describe("Parallel LIF lanes of a LIF neuron array."),
     attnCores: int(1, 256).optional().describe("Physical attention cores (default: one per head)."),
     macroMinBits: int(0, 1 << 24).default(4096).describe("Logical memories below this many bits are flip-flops, not SRAM macros (ORFS SYNTH_MEMORY_MAX_BITS)."),
-    clockMHz: z.number().positive().max(5000).default(500).describe("Target clock in MHz; recorded in resolved.json (no st3d command reads it yet: no estimate depends on it)."),
+    clockMHz: z.number().positive().max(5000).optional().describe("Clock target of synthesis and timing, MHz (default: the cell library's, 100 MHz for OSU018; st3d synth / timing)."),
   })
   .prefault({});
 export type HardwareConfig = z.infer<typeof hardwareSchema>;

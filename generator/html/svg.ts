@@ -70,7 +70,9 @@ export function barChart(o: BarChartOptions): string {
   lo = Math.min(lo, ticks[0]);
   const y = (v: number) => m.t + ph - ((v - lo) / (hi - lo)) * ph;
   const out: string[] = [];
-  out.push(`<svg class="chart bar-chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="${esc(o.title)}">`);
+  // a legend too long for one row wraps onto more rows below the chart (the chart grows)
+  const extra = (legendRows(o.series.map((s) => s.name), m.l, W) - 1) * 14;
+  out.push(`<svg class="chart bar-chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H + extra}" width="${W}" height="${H + extra}" role="img" aria-label="${esc(o.title)}">`);
   out.push(`<text x="${W / 2}" y="16" text-anchor="middle" class="chart-title">${esc(o.title)}</text>`);
   if (o.band) {
     const y1 = y(Math.max(o.band.lo, o.band.hi));
@@ -101,18 +103,40 @@ export function barChart(o: BarChartOptions): string {
     out.push(`<text x="${r2(lx)}" y="${m.t + ph + 14}" text-anchor="end" transform="rotate(-30 ${r2(lx)} ${m.t + ph + 14})" class="tick">${esc(o.categories[c])}</text>`);
   }
   if (o.unit) out.push(`<text x="14" y="${m.t + ph / 2}" transform="rotate(-90 14 ${m.t + ph / 2})" text-anchor="middle" class="axis">${esc(o.unit)}</text>`);
-  out.push(legend(o.series.map((s) => s.name), m.l, H - 10));
+  out.push(legend(o.series.map((s) => s.name), m.l, H - 10, W));
   out.push("</svg>");
   return out.join("\n");
 }
 
-function legend(names: string[], x0: number, yy: number): string {
+const legendWidth = (n: string) => 24 + 7 * n.length;
+
+/** Rows a legend needs when it wraps at maxX (1 when it fits, or when no wrapping is asked). */
+function legendRows(names: string[], x0: number, maxX?: number): number {
+  if (names.length < 2 || maxX === undefined) return 1;
+  let rows = 1;
+  let x = x0;
+  for (const n of names) {
+    if (x > x0 && x + legendWidth(n) > maxX) {
+      rows++;
+      x = x0;
+    }
+    x += legendWidth(n);
+  }
+  return rows;
+}
+
+function legend(names: string[], x0: number, yy: number, maxX?: number): string {
   if (names.length < 2) return "";
   const parts: string[] = [];
   let x = x0;
+  let y = yy;
   names.forEach((n, i) => {
-    parts.push(`<rect x="${x}" y="${yy - 9}" width="10" height="10" fill="${PALETTE[i % PALETTE.length]}"/><text x="${x + 14}" y="${yy}" class="legend">${esc(n)}</text>`);
-    x += 24 + 7 * n.length;
+    if (maxX !== undefined && x > x0 && x + legendWidth(n) > maxX) {
+      x = x0;
+      y += 14;
+    }
+    parts.push(`<rect x="${x}" y="${y - 9}" width="10" height="10" fill="${PALETTE[i % PALETTE.length]}"/><text x="${x + 14}" y="${y}" class="legend">${esc(n)}</text>`);
+    x += legendWidth(n);
   });
   return `<g class="legend">${parts.join("")}</g>`;
 }

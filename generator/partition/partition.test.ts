@@ -18,7 +18,11 @@ import { verilatorLint } from "../toolchain/verilator.ts";
 import { yosysSynth } from "../toolchain/yosys.ts";
 import { Prng } from "../util/prng.ts";
 import { exactBipartition, fmBipartition, cutOf, compareCost, type Hypergraph, type Side } from "./fm.ts";
-import { cellsByInstance, elaborateTop, flatNetlist, priceCells, NANGATE45, topInstanceOf } from "./areas.ts";
+import { topInstanceOf, type AreaEstimate, type FlatNetlist } from "./areas.ts";
+import { flatNetlist, synthAreas } from "../physical/design.ts";
+import { loadLibrary } from "../physical/library.ts";
+import { instancesOfVerilog } from "../physical/netlist.ts";
+import { synthModules, type ModuleSynth } from "../physical/synth.ts";
 import { bondBudget, mainConsumer, netlistGraph, partitionStats, tierPartition, type Mode } from "./partition.ts";
 import { buildThreeD, parseBmap, threeDViews, type ThreeD } from "./views.ts";
 import { renderEquivTb, writeEquivStimulus } from "./testbench.ts";
@@ -216,9 +220,15 @@ const write = (files: GeneratedFile[], dir = work) =>
 const MODES3D: Mode[] = ["memory-on-logic", "logic-on-logic", "auto"];
 const tag: Record<string, string> = { "memory-on-logic": "mol", "logic-on-logic": "lol", auto: "auto" };
 const views = new Map<Mode, ThreeD>();
+const synthCfg = { lib: loadLibrary(), clockMHz: 100, progressLabel: false as const };
+let ptAreas: AreaEstimate;
+let ptMods: Map<string, ModuleSynth>;
+let ptFlat: FlatNetlist;
 
-beforeAll(() => {
-  for (const m of MODES3D) views.set(m, buildThreeD(cfg(`pt_${tag[m]}`, m), designFiles, nl, { flatVerilog: true }));
+beforeAll(async () => {
+  ({ areas: ptAreas, mods: ptMods } = await synthAreas(designFiles, nl, synthCfg));
+  ptFlat = await flatNetlist("pt_top", ptMods, synthCfg, true);
+  for (const m of MODES3D) views.set(m, buildThreeD(cfg(`pt_${tag[m]}`, m), designFiles, nl, { flatVerilog: true, areas: ptAreas, flat: ptFlat }));
 });
 
 // ---------------------------------------------------------------- mode rules, FM
@@ -332,31 +342,30 @@ describe("Fiduccia–Mattheyses", () => {
 });
 
 describe("areas", () => {
-  it("prices generic cells as documented", () => {
-    const a = priceCells({ $_NAND_: 10, $_XOR_: 2, $_DFF_P_: 3, $_SDFFE_PP0P_: 1, fakeram45_64x32: 2 });
-    expect(a.nand2Eq).toBeCloseTo(10 + (2 * 1.596) / 0.798, 9);
-    expect(a.flops).toBe(4);
-    expect(a.flopUm2).toBeCloseTo(4 * NANGATE45.DFF_X1 + NANGATE45.MUX2_X1 + NANGATE45.AND2_X1, 9);
-    expect(a.macroUm2).toBeCloseTo(2 * 1241, 6);
-    expect(a.unmapped).toEqual({});
-  });
-
-  it("every synthetic instance has an area from its own synthesis", () => {
+  it("every synthetic instance has an area from its own synthesis: the liberty areas of its mapped cells", () => {
     const t = views.get("auto")!;
-    expect(t.areas!.unmapped).toEqual({});
-    for (const d of t.areas!.detail) expect(d.areaUm2, d.inst).toBeGreaterThan(0);
+    const lib = synthCfg.lib;
+    for (const d of t.areas!.detail) {
+      expect(d.areaUm2, d.inst).toBeGreaterThan(0);
+      // recomputed from the mapped netlist's cell list and the liberty
+      const cells = instancesOfVerilog(fs.readFileSync(ptMods.get(d.module)!.verilog, "utf8"));
+      const sum = cells.reduce((a, c) => a + (lib.lib.cells.get(c.type)?.area ?? 0), 0);
+      expect(sum, d.inst).toBeCloseTo(d.areaUm2, 6);
+    }
     // a memory: 64 storage + 8 rdata flops
-    expect(t.areas!.detail.find((d) => d.inst === "u_mem_a")!.cells.flops).toBe(72);
-    // the flat netlist behind partition.txt holds exactly the cells each instance was priced from
-    const byInst = cellsByInstance(flatNetlist(designFiles, nl));
-    for (const d of t.areas!.detail) expect(priceCells(byInst.get(d.inst)!).totalUm2, d.inst).toBeCloseTo(d.areaUm2, 6);
+    expect(t.areas!.detail.find((d) => d.inst === "u_mem_a")!.flops).toBe(72);
+    expect(t.areas!.source).toMatch(/osu018_stdcells/);
+    // the flat netlist behind partition.txt holds exactly the cells of the instances (plus the top's ties)
+    const byInst = new Map<string, number>();
+    for (const c of ptFlat.cells) byInst.set(topInstanceOf(c.name), (byInst.get(topInstanceOf(c.name)) ?? 0) + 1);
+    for (const d of t.areas!.detail) expect(byInst.get(d.inst), d.inst).toBe(d.cells);
   });
 });
 
 describe("RTL-only views", () => {
   it("physical: false gives the tier tops, the assembly and bond_map.json only, identical to the full views", () => {
     const r = cfg("pt_lol", "logic-on-logic");
-    const lite = threeDViews(r, designFiles, nl, { physical: false });
+    const lite = threeDViews(r, designFiles, nl, { physical: false, areas: ptAreas });
     expect(lite.map((f) => f.path)).toEqual(["pt_lol_tier_bottom.v", "pt_lol_tier_top.v", "pt_lol_3d.v", "3d/bond_map.json"]);
     for (const f of lite) expect(f.content, f.path).toBe(views.get("logic-on-logic")!.files.find((x) => x.path === f.path)!.content);
   });
@@ -434,10 +443,9 @@ describe("3D views of the synthetic design", () => {
       const t = views.get(m)!;
       const lines = file(t, "3d/partition.txt").content.trim().split("\n").map((l) => l.split(" "));
       expect(lines.every((l) => l.length === 2 && (l[1] === "0" || l[1] === "1"))).toBe(true);
-      // cells of the flat netlist, read back from the Verilog Yosys wrote (escaped names)
+      // cells of the flat netlist, read back from its Verilog (escaped names)
       const flat = file(t, `3d/pt_${tag[m]}_flat.v`).content;
-      const cells: string[] = [];
-      for (const mm of flat.matchAll(/^\s+(\\\S+|[A-Za-z_][\w$]*)\s+(\\\S+|[A-Za-z_][\w$]*)\s*\(\s*$/gm)) cells.push(mm[2].replace(/^\\/, ""));
+      const cells = instancesOfVerilog(flat).map((c) => c.name.replace(/^\\/, ""));
       expect(cells.length).toBeGreaterThan(100);
       const names = lines.map((l) => l[0]);
       expect(new Set(names).size).toBe(names.length);
@@ -445,7 +453,7 @@ describe("3D views of the synthetic design", () => {
       expect(names.slice(-ports.length)).toEqual(ports);
       expect(lines.slice(-ports.length).every((l) => l[1] === "0")).toBe(true);
       expect([...names.slice(0, -ports.length)].sort()).toEqual([...cells].sort());
-      for (const [cell, tier] of lines.slice(0, -ports.length)) expect(tier, cell).toBe(t.assign.get(topInstanceOf(cell)) === "top" ? "1" : "0");
+      for (const [cell, tier] of lines.slice(0, -ports.length)) expect(tier, cell).toBe(t.assign.get(topInstanceOf(cell)) === "top" ? "1" : "0"); // the top's own ties: bottom
     }
   });
 
@@ -535,8 +543,12 @@ describe("the accelerator, tiny preset", () => {
   const rdir = path.join(work, "tiny");
   const name = base.name;
 
-  beforeAll(() => {
-    for (const m of MODES3D) real.set(m, buildThreeD({ ...base, integration: { ...base.integration, mode: m } }, design.files, accNl));
+  let tinyMods: Map<string, ModuleSynth>;
+  beforeAll(async () => {
+    const s = await synthAreas(design.files, accNl, synthCfg);
+    tinyMods = s.mods;
+    const flat = await flatNetlist(accNl.module, s.mods, synthCfg, false);
+    for (const m of MODES3D) real.set(m, buildThreeD({ ...base, integration: { ...base.integration, mode: m } }, design.files, accNl, { areas: s.areas, flat }));
   });
 
   it("bond count = total F2F port width of the tier tops, for every mode", () => {
@@ -548,7 +560,7 @@ describe("the accelerator, tiny preset", () => {
         expect(ports.filter((p) => p.name.startsWith("f2f_")).reduce((a, p) => a + p.width, 0), `${m} ${tier}`).toBe(manifest.bonds);
       }
       expect(manifest.bonds).toBe(t.stats!.cut);
-      expect(manifest.unmappedCells).toEqual({});
+      expect(manifest.areaSource).toMatch(/osu018_stdcells/);
       expect(manifest.bondMargin).toBeGreaterThan(0);
     }
   });
@@ -570,17 +582,21 @@ describe("the accelerator, tiny preset", () => {
     }
   });
 
-  it("each tier top synthesizes on its own: Yosys elaborates it over the synthesized modules (hierarchy -check, check -assert), no latch, cells add up", () => {
-    const flat2d = cellsByInstance(flatNetlist(design.files, accNl));
-    const count = (h: Record<string, number>) => Object.values(h).reduce((x, y) => x + y, 0);
-    // one mode here (the tier renderer is mode-independent; the synthetic design runs full synthesis for every mode)
+  it("each tier top maps on its own over the mapped modules (hierarchy -check), no assign, every instance of its tier once", async () => {
+    // one mode here (the tier renderer is mode-independent; the synthetic design runs every mode)
     for (const m of ["auto"] as Mode[]) {
       const t = real.get(m)!;
+      const tops = [`${name}_tier_bottom`, `${name}_tier_top`];
+      const mods = await synthModules([...design.files, ...t.files.filter((f) => f.kind === "rtl")], [...new Set(accNl.instances.map((i) => i.module))], tops, synthCfg);
       for (const tier of ["bottom", "top"] as Tier[]) {
+        const r = mods.get(`${name}_tier_${tier}`)!;
+        expect(r.latches).toBe(0);
+        expect(fs.readFileSync(r.verilog, "utf8")).not.toMatch(/\bassign\b/);
         const insts = accNl.instances.filter((i) => t.assign.get(i.name) === tier);
-        const cells = elaborateTop([...design.files, file(t, `${name}_tier_${tier}.v`)], { module: `${name}_tier_${tier}`, ports: [], instances: insts });
-        expect(Object.keys(cells).some((c) => /latch/i.test(c)), `${m} ${tier}`).toBe(false);
-        expect(count(cells), `${m} ${tier}`).toBe(insts.reduce((a, i) => a + count(flat2d.get(i.name)!), 0));
+        const want: Record<string, number> = {};
+        for (const i of insts) want[i.module] = (want[i.module] ?? 0) + 1;
+        const got = Object.fromEntries(Object.entries(r.cells).filter(([c]) => tinyMods.has(c)));
+        expect(got, `${m} ${tier}`).toEqual(want);
       }
     }
   });

@@ -17,7 +17,7 @@
  */
 import type { Resolved } from "../config/resolve.ts";
 import type { Netlist, Tier } from "../top/netlist.ts";
-import { estimateAreas, flatNetlist, topInstanceOf, NANGATE45, type AreaEstimate, type FlatNetlist } from "./areas.ts";
+import { topInstanceOf, type AreaEstimate, type FlatNetlist } from "./areas.ts";
 import { allModes, partitionStats, tierPartition, POWER_NETS, type F2fNet, type Mode, type PartitionOptions, type PartitionStats } from "./partition.ts";
 import { renderTierRtl, tierModule, assemblyModule, TIERS } from "./render3d.ts";
 import type { GeneratedFile } from "../core/files.ts";
@@ -30,7 +30,7 @@ const THIS_MODULE = "generator/partition/views.ts";
 export const BOND_CELL = "HYBRID_BOND";
 /** Die thickness used in the 3Dblox files, µm (a placeholder: the flows do not time or route through it). */
 export const DIE_THICKNESS_UM = 300;
-/** 3Dblox database units per micron (NanGate45 LEF: 2000). */
+/** 3Dblox database units per micron (2000, as the NanGate45 LEF; enough for any bump pitch st3d writes). */
 export const DBU_PER_UM = 2000;
 
 export const VIEW_DIR = "3d";
@@ -91,7 +91,8 @@ export function partitionTxt(flat: FlatNetlist, assign: ReadonlyMap<string, Tier
   const lines: string[] = [];
   for (const c of [...flat.cells].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
     const inst = topInstanceOf(c.name);
-    const t = assign.get(inst);
+    // cells of the top itself (st3d's tie cells and port buffers) sit with the chip I/O on the bottom die
+    const t = assign.get(inst) ?? (!c.name.includes(".") && c.name.startsWith("st3d_") ? "bottom" : undefined);
     if (!t) throw new Error(`partition.txt: cell ${c.name} belongs to no top-level instance (prefix '${inst}')`);
     lines.push(`${c.name} ${t === "bottom" ? 0 : 1}`);
   }
@@ -201,8 +202,8 @@ export function render3dbx(r: Pick<Resolved, "name">): string {
 }
 
 export const ASSUMPTIONS: readonly string[] = [
-  `logic area: Yosys generic cells of each instance's module (synth, flatten, macros as blackboxes) priced as NanGate45 X1 cells: combinational cells as NAND2 equivalents x NAND2_X1 ${NANGATE45.NAND2_X1} um^2 (table CELL_NAND2_EQ), flops as DFF_X1 ${NANGATE45.DFF_X1} um^2 plus MUX2_X1 for an enable and AND2_X1 for a synchronous reset`,
-  "memory area: macros (blackbox fakeram45 cells) from sramEstimate (fakeram45 table / power-law fit; two-port macros costed with the 1RW figures), plus the wrapper's glue; memories below hardware.macroMinBits are flops priced like logic",
+  "logic area: each instance's module mapped onto the cell library (generator/physical: Yosys synth + dfflibmap + abc -liberty, fanout repair), area = sum of the liberty 'area' of its cells",
+  "memory area: macros (blackbox fakeram45 cells) from the SRAM model at the library's node (fakeram45 figures scaled by Stillmaker & Baas 2017; docs/MEMORY.md), plus the wrapper's glue cells; memories below hardware.macroMinBits are flip-flops",
   "tier area = sum of its instances' cell and macro areas (no utilization margin, halos or whitespace); footprint = the larger tier area; both dies have that footprint (square)",
   "bond budget = footprint x integration.bondUsableFraction / integration.bondPitchUm^2; bonds = total width of the F2F ports (one hybrid bond per bit, no spares, power bonds not counted)",
   "chip I/O and the clock root are on the bottom die; the clock reaches the top die as f2f_clk; chip inputs used on the top die and chip outputs driven from it pass through the bottom die",
@@ -212,17 +213,24 @@ export const ASSUMPTIONS: readonly string[] = [
 ];
 
 export interface ThreeDOptions extends PartitionOptions {
-  /** Yosys cache folder (default build/partition-cache) */
-  cacheDir?: string;
   /**
    * also the physical views: 3d_manifest.json (areas, budget), partition.txt and the 3Dblox
-   * files (default true).  They need every module synthesized by Yosys (cached); without them
-   * only the RTL and bond_map.json are produced, and Yosys runs only for the modes whose
-   * assignment depends on areas ("auto", "logic-on-logic").
+   * files (default true).  They need `areas` and `flat`; without them only the RTL and
+   * bond_map.json are produced, and areas are needed only by the modes whose assignment
+   * depends on them ("auto", "logic-on-logic").
    */
   physical?: boolean;
-  /** also 3d/<name>_flat.v, the flattened generic-cell netlist partition.txt names (large; default false) */
+  /** instance areas from synthesis (generator/physical/design.ts physicalInputs) */
+  areas?: AreaEstimate;
+  /** the flat mapped netlist of the 2D top (partition.txt names its cells) */
+  flat?: FlatNetlist;
+  /** also 3d/<name>_flat.v, the flat mapped netlist partition.txt names (large; default false; needs flat.verilog) */
   flatVerilog?: boolean;
+}
+
+/** Whether buildThreeD needs synthesized areas for this mode and these options. */
+export function needsAreas(mode: Mode, physical: boolean): boolean {
+  return mode !== "2d" && (physical || mode === "auto" || mode === "logic-on-logic");
 }
 
 export interface ThreeD {
@@ -248,7 +256,9 @@ export function buildThreeD(r: Resolved, files: readonly GeneratedFile[], netlis
   const mode = r.integration.mode;
   const physical = opts.physical ?? true;
   // areas decide auto and logic-on-logic (balance repair); memory-on-logic needs them for the physical views only
-  const areas = physical || mode === "auto" || mode === "logic-on-logic" ? estimateAreas(r, netlist, files, { cacheDir: opts.cacheDir }) : undefined;
+  const areas = needsAreas(mode, physical) || (mode === "2d" && physical) ? opts.areas : undefined;
+  if (needsAreas(mode, physical) && !areas)
+    throw new Error(`internal error: integration.mode '${mode}'${physical ? " with the physical views" : ""} needs the synthesized instance areas (generator/physical/design.ts physicalInputs)`);
   const um2 = areas?.um2 ?? new Map(netlist.instances.map((i) => [i.name, 0]));
   const assign = tierPartition(r, netlist, um2, opts);
   let stats: PartitionStats | undefined;
@@ -323,10 +333,12 @@ export function buildThreeD(r: Resolved, files: readonly GeneratedFile[], netlis
       ]),
     ),
     cutByMode,
-    unmappedCells: areas.unmapped,
+    areaSource: areas.source,
     assumptions: ASSUMPTIONS,
   };
-  const flat = flatNetlist(files, netlist, { cacheDir: opts.cacheDir, keepVerilog: opts.flatVerilog ?? false });
+  const flat = opts.flat;
+  if (!flat) throw new Error("internal error: the physical 3D views need the flat mapped netlist of the 2D top (generator/physical/design.ts physicalInputs)");
+  void files;
   out.push(
     { path: `${VIEW_DIR}/3d_manifest.json`, kind: "report", content: JSON.stringify(manifest, null, 2) + "\n" },
     { path: `${VIEW_DIR}/partition.txt`, kind: "report", content: partitionTxt(flat, assign) },
@@ -338,7 +350,10 @@ export function buildThreeD(r: Resolved, files: readonly GeneratedFile[], netlis
       const name = `${tierModule(r.name, t)}.bmap`;
       out.push({ path: `${VIEW_DIR}/${name}`, kind: "report", content: fileHeader(r, name, `bump map of the ${t} die`, THIS_MODULE, "#") + renderBmap(bumps) });
     }
-  if (flat.verilog !== undefined) out.push({ path: `${VIEW_DIR}/${r.name}_flat.v`, kind: "data", content: flat.verilog });
+  if (opts.flatVerilog) {
+    if (flat.verilog === undefined) throw new Error("internal error: flatVerilog needs the flat netlist's Verilog");
+    out.push({ path: `${VIEW_DIR}/${r.name}_flat.v`, kind: "data", content: flat.verilog });
+  }
   return { mode, assign, areas, stats, f2f, cutByMode, files: out };
 }
 

@@ -13,7 +13,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type { Resolved } from "../config/resolve.ts";
-import { buildDesign, type Design } from "../design.ts";
+import type { Design } from "../design.ts";
 import { loadInput, loadModelDir } from "../model/tensors.ts";
 import { runGolden, type GoldenResult, type Model } from "../model/golden.ts";
 import { hostTbModule, renderHostTb } from "../package/package.ts";
@@ -26,6 +26,10 @@ import { decodeReads, hostProgramAsync } from "./host.ts";
 import { buildSimCached, runSimStreaming, shq, simCommand, type Sim, type SimBuild, type SimSource, type WavesFormat } from "./sim.ts";
 import { checkRun, describeCheck, replayUmemTrace, type CheckReport } from "./check.ts";
 import { cutVcd, GTKWAVE_FIX, vcdToFst } from "./waves.ts";
+import { designFor, synthConfig, type PhysicalOptions } from "../physical/design.ts";
+import { activityDefines, activityMonitor, parseActivity, type Activity } from "../physical/activity.ts";
+import { gateLevelFiles } from "../physical/gatelevel.ts";
+import type { GeneratedFile } from "../core/files.ts";
 
 export class RunError extends Error {
   constructor(message: string) {
@@ -62,6 +66,10 @@ export interface RunOptions {
   log?: (msg: string) => void;
   /** cache root override (tests); default $ST3D_CACHE, ... */
   cacheRoot?: string;
+  /** simulate the mapped gate-level netlist instead of the RTL (generator/physical/gatelevel.ts) */
+  netlist?: boolean;
+  /** cell library and synthesis options of --netlist (and of auto/logic-on-logic partitioning) */
+  physical?: PhysicalOptions;
 }
 
 /** run.json; docs/RUN.md documents every key (stable: add keys, never rename). */
@@ -107,6 +115,10 @@ export interface RunJson {
   waves: { file: string; format: WavesFormat; fromCycle: number; toCycle: number | null } | null;
   check: CheckReport | null;
   error: string | null;
+  /** --netlist: the cell models and the library of the gate-level simulation */
+  netlist: { cells: string; library: string } | null;
+  /** activity of the inference for the power model (generator/physical/activity.ts); null for --golden */
+  activity: Activity | null;
 }
 
 export interface RunSummary {
@@ -154,19 +166,27 @@ function instProbe(d: Design, top: string, inst: string): string {
   throw new RunError(`internal error: no ${inst} instance found under ${top}`);
 }
 
-export function tbFiles(d: Design, view: View): { files: SimSource[]; tb: string; top: string } {
+/**
+ * The simulation sources of a view: the design's RTL and simulation models (or `designFiles`,
+ * e.g. a gate-level netlist), the activity monitor of the power model (compiled in by the
+ * ST3D_ACTIVITY define, generator/physical/activity.ts) and the host testbench.
+ */
+export function tbFiles(d: Design, view: View, designFiles?: GeneratedFile[]): { files: SimSource[]; tb: string; top: string } {
   const acc = d.acc;
   const top = view === "2d" ? acc.top : `${d.r.name}_3d`;
   if (!d.files.some((f) => f.path === `${top}.v`)) throw new RunError(`view ${view}: the design has no ${top} (generate with integration.mode other than 2d for a 3D view)`);
   const tbModule = hostTbModule(d.r.name);
   const tb = renderHostTb(d.r, top, tbModule, `${tbModule}.v`, instProbe(d, top, "u_ctrl"), instProbe(d, top, "u_dataflow"));
-  return { files: [...d.files.filter((f) => (f.kind === "rtl" || f.kind === "sim") && f.path.endsWith(".v")), tb], tb: tbModule, top };
+  const assign = d.threeD?.assign;
+  const monitor = activityMonitor(d.r, acc.netlist, tbModule, view === "3d" && assign ? (i) => assign.get(i)! : null);
+  const sources = designFiles ?? d.files.filter((f) => (f.kind === "rtl" || f.kind === "sim") && f.path.endsWith(".v"));
+  return { files: [...sources, monitor, tb], tb: tbModule, top };
 }
 
 /** Build (or reuse from the st3d cache) the simulation of a design's view. */
-export async function buildRunSim(d: Design, sim: Sim, view: View, opts: { waves?: WavesFormat; log?: (m: string) => void; root?: string } = {}): Promise<SimBuild> {
-  const { files, tb } = tbFiles(d, view);
-  return buildSimCached(sim, files, tb, { waves: opts.waves, probes: true, log: opts.log, root: opts.root });
+export async function buildRunSim(d: Design, sim: Sim, view: View, opts: { waves?: WavesFormat; log?: (m: string) => void; root?: string; designFiles?: GeneratedFile[] } = {}): Promise<SimBuild> {
+  const { files, tb } = tbFiles(d, view, opts.designFiles);
+  return buildSimCached(sim, files, tb, { waves: opts.waves, probes: !opts.designFiles, defines: activityDefines(d.r, tb), log: opts.log, root: opts.root });
 }
 
 const flat3 = (U: number[][][]) => U.flat(2);
@@ -227,6 +247,8 @@ function baseJson(r: Resolved, opts: RunOptions, simulator: RunJson["simulator"]
     waves: null,
     check: null,
     error: null,
+    netlist: null,
+    activity: null,
   };
 }
 
@@ -273,6 +295,7 @@ export async function st3dRun(r: Resolved, opts: RunOptions): Promise<RunSummary
     return { output: g.out, json, files: json.files };
   }
 
+  if (opts.netlist && opts.check) throw new RunError("--check probes the RTL hierarchy (ctrl, dataflow): it cannot run on the gate-level --netlist; the netlist run is compared with the golden model on its output");
   const sim = opts.sim ?? "verilator";
   const window = parseWindow(opts.wavesWindow);
   const waves = opts.waves;
@@ -281,15 +304,18 @@ export async function st3dRun(r: Resolved, opts: RunOptions): Promise<RunSummary
   const viaVcd = sim === "verilator" && waves === "fst" && window.to !== null;
   if (viaVcd && !which("vcd2fst")) throw new RunError(`an FST window with an end cycle on Verilator is written through VCD and needs vcd2fst: ${GTKWAVE_FIX}; or use --waves vcd`);
 
-  const d = buildDesign(r);
-  const tb = tbFiles(d, view);
+  const d = await designFor(r, { ...opts.physical, progressLabel: "run: synth" });
+  // --netlist: the mapped gate-level netlist of the view instead of the RTL (no probes: they need the RTL hierarchy)
+  const gl = opts.netlist ? await gateLevelFiles(r, d, view, sim, synthConfig(r, { ...opts.physical, progressLabel: "run: synth" })) : undefined;
+  const tb = tbFiles(d, view, gl);
   const pb = step("build");
   const tb0 = Date.now();
   let built: SimBuild;
   try {
     built = await buildSimCached(sim, tb.files, tb.tb, {
       waves: waves ? (viaVcd ? "vcd" : waves) : undefined,
-      probes: true,
+      probes: !gl,
+      defines: activityDefines(d.r, tb.tb),
       root: opts.cacheRoot,
       log: (m) => {
         pb.log(m);
@@ -301,7 +327,8 @@ export async function st3dRun(r: Resolved, opts: RunOptions): Promise<RunSummary
     throw e;
   }
   const buildSeconds = (Date.now() - tb0) / 1000;
-  pb.done(built.hit ? `reusing the ${sim} build of the ${view} RTL in ${built.entry}` : `built the ${view} RTL with ${sim} (${tb.files.length} files) in ${built.entry}`);
+  const what = gl ? `${view} gate-level netlist` : `${view} RTL`;
+  pb.done(built.hit ? `reusing the ${sim} build of the ${what} in ${built.entry}` : `built the ${what} with ${sim} (${tb.files.length} files) in ${built.entry}`);
   log(`${sim} build: ${built.entry}${built.hit ? " (cached)" : ""}`);
 
   const pl = step("load", { unit: "host writes" });
@@ -312,6 +339,7 @@ export async function st3dRun(r: Resolved, opts: RunOptions): Promise<RunSummary
   const runDir = fs.mkdtempSync(path.join(os.tmpdir(), "st3d-run-"));
   const unhook = onInterrupt(() => fs.rmSync(runDir, { recursive: true, force: true }));
   const json: RunJson = baseJson(r, opts, sim, view);
+  json.netlist = opts.netlist ? { cells: gl!.find((f) => f.path.startsWith("netlist/cells_"))!.path.replace(/^netlist\/cells_|\.v$/g, ""), library: synthConfig(r, opts.physical).lib.name } : null;
   json.buildSeconds = buildSeconds;
   json.hostWrites = prog.writes;
   const written: string[] = [];
@@ -355,6 +383,7 @@ export async function st3dRun(r: Resolved, opts: RunOptions): Promise<RunSummary
       return l === undefined ? null : Number(l.slice(k.length + 1));
     };
     json.simulatedCycles = lineVal("SIMCYCLES");
+    json.activity = parseActivity(res.output);
     json.startCycle = lineVal("START");
     json.doneCycle = lineVal("DONE");
     if (waves && wavesPath && wavesName) {

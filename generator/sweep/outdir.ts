@@ -25,7 +25,6 @@ import os from "node:os";
 import path from "node:path";
 import { cacheRoot } from "../cache/cache.ts";
 import { ST3D_VERSION } from "../config/resolve.ts";
-import { CACHE_DIR as PARTITION_CACHE_DIR } from "../partition/areas.ts";
 import { foreignFiles, MANIFEST, OutputError, protectedReason, sha256 } from "../output.ts";
 
 export const SWEEP_JSON = "sweep.json";
@@ -97,8 +96,8 @@ export function removeStaleTemps(dir: string, pids?: Set<number>): string[] {
 }
 
 /**
- * Temporaries of a dead process in st3d's caches (generator/cache: `<root>/<kind>/.tmp-<key>-<host>-<pid>-<rand>`, `.trash-…`;
- * the partition cache: `work-<tag>-<pid>-<rand>`): a killed point cannot remove them itself.
+ * Temporaries of a dead process in st3d's cache (generator/cache:
+ * `<root>/<kind>/.tmp-<key>-<host>-<pid>-<rand>`, `.trash-…`): a killed point cannot remove them itself.
  */
 export function removeCacheTempsOf(pids: Set<number>): void {
   if (pids.size === 0) return;
@@ -108,9 +107,8 @@ export function removeCacheTempsOf(pids: Set<number>): void {
   } catch {
     /* no cache yet */
   }
-  const re = /^(?:\.(?:tmp|trash)-.+|work-.+)-(\d+)-[0-9a-f]{8}(?:\.old)?$/;
-  const partition = PARTITION_CACHE_DIR;
-  for (const d of [...roots, partition]) {
+  const re = /^\.(?:tmp|trash)-.+-(\d+)-[0-9a-f]{8}(?:\.old)?$/;
+  for (const d of roots) {
     let names: string[];
     try {
       names = fs.readdirSync(d);

@@ -14,10 +14,10 @@ import { checkSweepDir, commitPointDir, removeStaleTemps, sweepFileKind, tempNam
 import { pointSpec, runPoint } from "./point.ts";
 import { reportMetrics, setReportProvider } from "./stages.ts";
 import { METRIC_NAMES } from "./metrics.ts";
-import { sweepCommand } from "./sweep.ts";
 import { sbatchScript } from "./slurm.ts";
 import { workerJobs } from "./pool.ts";
-import { buildDesign } from "../design.ts";
+import { designFor } from "../physical/design.ts";
+import { report } from "../report/flow.ts";
 import { checkPage, chromiumAvailable } from "../html/browser.ts";
 
 const tmp = (p = "sw") => fs.mkdtempSync(path.join(os.tmpdir(), `st3d-${p}-`));
@@ -244,11 +244,6 @@ describe("report stage (the 2D-vs-3D report plugs in)", () => {
     expect(reportMetrics({ views: [{ view: "auto", powerMw: 3 }] }, "auto")).toEqual({ powerMw: 3 });
     expect(() => reportMetrics({ views: {} }, "2d")).toThrow(/no view for integration mode '2d'/);
   });
-  it("is refused, with what to use instead, while no report is plugged in", async () => {
-    const f = path.join(tmp(), "s.yaml");
-    fs.writeFileSync(f, "base: tiny\naxes: {}\nstages: [cycles, report]\nobjectives: [energyPerInferenceNj]\n");
-    await expect(sweepCommand(f, { out: path.join(tmp(), "o") })).rejects.toThrow(/stages: 'report' needs st3d's 2D-vs-3D report .* use \[cycles, physical\]/);
-  });
   it("runs through the provider and links the point's report.html", async () => {
     setReportProvider({
       async run(r, o) {
@@ -273,6 +268,34 @@ describe("report stage (the 2D-vs-3D report plugs in)", () => {
     const c = writeCollected(s, pts, dir);
     expect(c.rows.map((r) => r.front)).toEqual([false, true]);
     expect(fs.readFileSync(path.join(dir, "sweep.html"), "utf8")).toContain(`href="points/${pts[1].key}/report/report.html"`);
+  });
+});
+
+describe("report stage with st3d report (generator/report)", () => {
+  it("a tiny point's report: the metrics of its own view and of the report's checked run, report.json as st3d report gives it", async () => {
+    const s = sweep({ axes: { "integration.mode": ["memory-on-logic"] }, stages: ["report"], workload: { density: [0.15] }, objectives: ["energyPerInferenceNj", "footprintUm2"] });
+    const dir = tmp();
+    const [p] = expandPoints(s);
+    const res = await runPoint(s, p, dir, { log: () => {} });
+    expect(res.status, res.error ?? "").toBe("ok");
+    const rdir = path.join(dir, res.files.dir!, "report");
+    expect(fs.readdirSync(rdir).sort()).toEqual(["report.html", "report.json", "st3d-manifest.json", "timings.json"]);
+    const rj = JSON.parse(fs.readFileSync(path.join(rdir, "report.json"), "utf8"));
+    expect(Object.keys(rj.views)).toEqual(["2d", "memory-on-logic"]);
+    const v = rj.views["memory-on-logic"];
+    const m = res.metrics;
+    expect([m.footprintUm2, m.siliconUm2, m.bonds, m.bondBudget, m.fmaxMHz, m.feffMHz, m.energyPerInferenceNj, m.powerMw, m.pjPerSop, m.memLatencyPs]).toEqual([
+      v.footprintUm2, v.siliconUm2, v.bonds, v.bondBudget, v.fmaxMHz, v.feffMHz, v.energyPerInferenceNj, v.powerMw, v.pjPerSop, v.memLatencyPs,
+    ]);
+    for (const k of ["footprintUm2", "fmaxMHz", "energyPerInferenceNj", "bonds"] as const) expect(m[k]).toBeGreaterThan(0);
+    const r = p.resolved!;
+    expect([m.cycles, m.synapticOps, m.lanes]).toEqual([rj.model.cycles, rj.model.synapticOps, r.hw.poolLanes + r.hw.routerLanes]);
+    expect(m.utilization).toBeCloseTo(rj.model.synapticOps / ((r.hw.poolLanes + r.hw.routerLanes) * rj.model.cycles), 12);
+    expect(rj.model.matchesGolden).toBe(true);
+    expect(res.files.report).toBe(`points/${p.key}/report/report.html`);
+    // the same report as st3d report gives for the point's config and workload (cached: no second run)
+    const again = await report(r, { density: 0.15, seed: 1, views: ["2d", "memory-on-logic"], command: rj.command, progress: false });
+    expect(again.json).toEqual(rj);
   });
 });
 
@@ -329,7 +352,7 @@ describe("physical stage", () => {
     const res = [];
     for (const p of pts) res.push(await runPoint(s, p, dir, { log: () => {} }));
     expect(res.map((r) => r.status)).toEqual(["ok", "ok"]);
-    const d = buildDesign(pts[1].resolved!, { physical: true });
+    const d = await designFor(pts[1].resolved!, { physical: true, progressLabel: false });
     const man = JSON.parse(d.files.find((f) => f.path === "3d/3d_manifest.json")!.content);
     const m = res[1].metrics;
     expect([m.footprintUm2, m.bonds, m.bondBudget, m.siliconUm2]).toEqual([man.footprintUm2, man.bonds, man.bondBudget, Number((man.tiers.bottom.areaUm2 + man.tiers.top.areaUm2).toFixed(1))]);
@@ -340,7 +363,7 @@ describe("physical stage", () => {
     expect(m.footprintUm2!).toBeLessThan(m2.footprintUm2!);
     const pj = JSON.parse(fs.readFileSync(path.join(dir, res[1].files.dir!, "physical.json"), "utf8"));
     expect(pj.assumptions.length).toBeGreaterThan(3);
-    expect(pj.unmappedCells).toEqual({});
+    expect(pj.library).toBe("osu018_stdcells");
   });
 });
 

@@ -21,7 +21,6 @@ import { isFinished, pointSpec, readResult, resultFile, runPoint, writeFailedRes
 import { runPool } from "./pool.ts";
 import { metricsSummary, writeCollected, type Collected } from "./results.ts";
 import { logPath, nextScript, sbatchScript, slurmAvailable, submitAndFollow, type SlurmOptions } from "./slurm.ts";
-import { reportAvailable } from "./stages.ts";
 
 export interface SweepOptions extends SlurmOptions {
   out: string;
@@ -137,8 +136,6 @@ export async function sweepCommand(file: string, o: SweepOptions): Promise<Sweep
   if (!o.out) throw new UsageError("no output folder given (-o DIR)");
   const t0 = Date.now();
   const s = loadSweep(file);
-  if (s.stages.includes("report") && !reportAvailable())
-    throw new SweepError(`invalid sweep ${s.file}: stages: 'report' needs st3d's 2D-vs-3D report (st3d report), which this version of st3d does not have yet; use [cycles, physical] (areas, footprint, bonds) for now`);
   const points = expandPoints(s);
   const dir = path.resolve(o.out);
   const say = (m: string) => process.stderr.write(`[sweep] ${m}\n`);

@@ -3,7 +3,6 @@
  * WebAssembly build from npm (@yowasp/yosys).  Reports cell counts and
  * whether any latch was inferred.
  */
-import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { run, which, ToolFailedError, ToolMissingError } from "./tools.ts";
@@ -24,13 +23,14 @@ export interface SynthResult {
  * build @yowasp/yosys (an optional npm dependency; it runs in a virtual file system, so the
  * sources named by `read_verilog` lines are copied into it and its output files copied back).
  * `ST3D_YOSYS=wasm` forces the WebAssembly build, `ST3D_YOSYS=native` forbids it.
+ * `timeoutMs` (default 30 min) kills a native run that takes longer (`timedOut`).
  */
-async function runYosysScript(script: string, workDir: string): Promise<{ code: number; output: string }> {
+export async function runYosysScript(script: string, workDir: string, opts: { timeoutMs?: number } = {}): Promise<{ code: number; output: string; timedOut?: boolean }> {
   fs.mkdirSync(workDir, { recursive: true });
   const scriptFile = path.join(workDir, "synth.ys");
   fs.writeFileSync(scriptFile, script);
   const mode = process.env.ST3D_YOSYS ?? "auto";
-  if (mode !== "wasm" && which("yosys")) return run("yosys", ["-q", "-l", path.join(workDir, "yosys.log"), "-s", scriptFile], { cwd: workDir });
+  if (mode !== "wasm" && which("yosys")) return run("yosys", ["-q", "-l", path.join(workDir, "yosys.log"), "-s", scriptFile], { cwd: workDir, timeoutMs: opts.timeoutMs });
   const fix = "install Debian's Yosys: sudo apt-get install -y yosys (or run 'npm run setup')";
   if (mode === "native") throw new ToolMissingError("yosys", fix);
   type Tree = { [name: string]: Tree | string | Uint8Array };
@@ -72,6 +72,17 @@ async function runYosysScript(script: string, workDir: string): Promise<{ code: 
     copyBack(ex.files);
     return { code: typeof ex.code === "number" && ex.code !== 0 ? ex.code : 1, output: `${output}\n${ex.message ?? String(e)}` };
   }
+}
+
+let versionCache: Promise<string> | undefined;
+/** `yosys -V` (cache keys); "yowasp" when only the WebAssembly build is available. */
+export function yosysVersion(): Promise<string> {
+  versionCache ??= (async () => {
+    if (!which("yosys")) return "yowasp";
+    const r = await run("yosys", ["-V"]);
+    return r.output.trim();
+  })();
+  return versionCache;
 }
 
 /**
@@ -132,35 +143,4 @@ export async function yosysReadInterfaces(file: string, workDirIn: string): Prom
   const res = await run("yosys", ["-q", "-p", `read_verilog -lib ${path.resolve(file)}; write_json ${json}`], { cwd: workDir });
   if (res.code !== 0 || !fs.existsSync(json)) throw new ToolFailedError("yosys", res.output, `yosys could not read the ports of ${file}:\n${tail(res.output)}`);
   return JSON.parse(fs.readFileSync(json, "utf8"));
-}
-
-// ------------------------------------------------------------------ synchronous runs
-
-let cachedVersion: string | undefined;
-
-/** `yosys -V` of the installed Yosys (cached); a missing Yosys is a ToolMissingError. */
-export function yosysVersion(): string {
-  if (cachedVersion === undefined) {
-    if (!which("yosys")) throw new ToolMissingError("yosys", "run 'npm run setup' (or: sudo apt-get install -y yosys)");
-    const r = spawnSync("yosys", ["-V"], { encoding: "utf8" });
-    cachedVersion = (r.stdout ?? "").trim();
-  }
-  return cachedVersion;
-}
-
-/**
- * Run a Yosys script synchronously in workDir (the partition's area estimate keeps the design
- * build synchronous); throws ToolFailedError with the log tail.
- */
-export function runYosysSync(script: string, workDir: string, what: string): void {
-  yosysVersion();
-  fs.mkdirSync(workDir, { recursive: true });
-  fs.writeFileSync(path.join(workDir, "script.ys"), script);
-  const res = spawnSync("yosys", ["-q", "-l", "yosys.log", "-s", "script.ys"], { cwd: workDir, encoding: "utf8", maxBuffer: 1 << 28 });
-  if (res.status !== 0) {
-    const logFile = path.join(workDir, "yosys.log");
-    const log = fs.existsSync(logFile) ? fs.readFileSync(logFile, "utf8") : "";
-    const out = `${log}\n${res.stdout ?? ""}\n${res.stderr ?? ""}`;
-    throw new ToolFailedError("yosys", out, `yosys (${what}) failed:\n${out.split("\n").slice(-30).join("\n")}`);
-  }
 }

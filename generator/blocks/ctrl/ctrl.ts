@@ -8,7 +8,8 @@
  * Address map: addr[31:24] = region, addr[23:0] = index of a 32-bit field.
  *   region 0: registers (REG below);
  *   region 1: umem, the residual stream (U0 in, U_L out), readable and writable while idle;
- *   region 2+i: host-written memory i (weights and biases), write-only.
+ *   region 2+i: host-written memory i (weights and biases), write-only, while idle (a write
+ *   while busy is dropped: the dataflow unit reads these memories, some through one port).
  * Field index of memory word w, field f (bits [32f, 32f+31] of the word) = (w << fieldBits) | f.
  */
 import path from "node:path";

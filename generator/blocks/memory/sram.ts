@@ -16,25 +16,27 @@ export interface SramRow {
   clkToQNs: number | null;
   /** energy per access / per clock edge, pJ */
   energyPj: number | null;
+  /** cell_leakage_power of the macro, nW (null: the source gives none) */
+  leakageNw: number | null;
   /** where the row comes from */
   source: string;
 }
 
-const FAKERAM45 = "fakeram45 (ORFS nangate45 LIB/LEF, CACTI-derived), via REFERENCES.md";
+const FAKERAM45 = "fakeram45 (ORFS nangate45 LIB/LEF, CACTI-derived), via REFERENCES.md; leakage: cell_leakage_power of ORFS flow/platforms/nangate45/lib/fakeram45_<d>x<w>.lib";
 const HOROWITZ = "Horowitz, ISSCC 2014, 45 nm: 8 KB SRAM, 64-bit read ≈ 10 pJ, via REFERENCES.md";
 
 /** The figures, one row per macro; `source` beside each row. */
 export const SRAM_TABLE: readonly SramRow[] = [
-  { depth: 32, width: 32, areaUm2: 795, clkToQNs: 0.173, energyPj: 0.66, source: FAKERAM45 },
-  { depth: 64, width: 32, areaUm2: 1241, clkToQNs: 0.207, energyPj: 0.8, source: FAKERAM45 },
-  { depth: 256, width: 16, areaUm2: 3155, clkToQNs: 0.204, energyPj: 1.36, source: FAKERAM45 },
-  { depth: 256, width: 32, areaUm2: 5066, clkToQNs: 0.235, energyPj: 1.87, source: FAKERAM45 },
-  { depth: 1024, width: 32, areaUm2: 16406, clkToQNs: 0.309, energyPj: 3.57, source: FAKERAM45 },
-  { depth: 512, width: 64, areaUm2: 17301, clkToQNs: 0.305, energyPj: 5.3, source: FAKERAM45 },
-  { depth: 128, width: 256, areaUm2: 33990, clkToQNs: 0.302, energyPj: 15.69, source: FAKERAM45 },
-  { depth: 2048, width: 39, areaUm2: 45479, clkToQNs: 0.435, energyPj: 6.86, source: FAKERAM45 },
+  { depth: 32, width: 32, areaUm2: 795, clkToQNs: 0.173, energyPj: 0.66, leakageNw: 45733, source: FAKERAM45 },
+  { depth: 64, width: 32, areaUm2: 1241, clkToQNs: 0.207, energyPj: 0.8, leakageNw: 81627.2, source: FAKERAM45 },
+  { depth: 256, width: 16, areaUm2: 3155, clkToQNs: 0.204, energyPj: 1.36, leakageNw: 169783, source: FAKERAM45 },
+  { depth: 256, width: 32, areaUm2: 5066, clkToQNs: 0.235, energyPj: 1.87, leakageNw: 289841, source: FAKERAM45 },
+  { depth: 1024, width: 32, areaUm2: 16406, clkToQNs: 0.309, energyPj: 3.57, leakageNw: 797666, source: FAKERAM45 },
+  { depth: 512, width: 64, areaUm2: 17301, clkToQNs: 0.305, energyPj: 5.3, leakageNw: 823237, source: FAKERAM45 },
+  { depth: 128, width: 256, areaUm2: 33990, clkToQNs: 0.302, energyPj: 15.69, leakageNw: 1023890, source: FAKERAM45 },
+  { depth: 2048, width: 39, areaUm2: 45479, clkToQNs: 0.435, energyPj: 6.86, leakageNw: 1876600, source: FAKERAM45 },
   // 8 KB organised as 1024 words x 64 bits; energy only (cross-check of the fit, not fitted)
-  { depth: 1024, width: 64, areaUm2: null, clkToQNs: null, energyPj: 10, source: HOROWITZ },
+  { depth: 1024, width: 64, areaUm2: null, clkToQNs: null, energyPj: 10, leakageNw: null, source: HOROWITZ },
 ];
 
 /** The rows the fit uses: the fakeram45 macros (one consistent source). */
@@ -91,6 +93,7 @@ export const SRAM_FIT = {
   area: fitPowerLaw((r) => r.areaUm2),
   energy: fitPowerLaw((r) => r.energyPj),
   clkToQ: fitPowerLaw((r) => r.clkToQNs),
+  leakage: fitPowerLaw((r) => r.leakageNw),
 };
 
 const evalLaw = (p: PowerLaw, d: number, w: number) => Math.exp(p.c0 + p.depthExp * Math.log(d) + p.widthExp * Math.log(w));
@@ -103,6 +106,8 @@ export interface SramEstimate {
   areaUm2: number;
   energyPj: number;
   clkToQNs: number;
+  /** cell_leakage_power at 45 nm, nW */
+  leakageNw: number;
   /** "table: ..." for a macro in SRAM_TABLE, else the fit, marked interpolation or extrapolation */
   source: string;
 }
@@ -118,7 +123,7 @@ export function sramEstimate(depth: number, width: number): SramEstimate {
   if (!(Number.isInteger(depth) && depth >= 1 && Number.isInteger(width) && width >= 1))
     throw new Error(`sramEstimate: depth and width must be positive integers, got ${depth} x ${width}`);
   const hit = FIT_ROWS.find((r) => r.depth === depth && r.width === width);
-  if (hit) return { areaUm2: hit.areaUm2!, energyPj: hit.energyPj!, clkToQNs: hit.clkToQNs!, source: `table: ${hit.depth}x${hit.width} ${hit.source}` };
+  if (hit) return { areaUm2: hit.areaUm2!, energyPj: hit.energyPj!, clkToQNs: hit.clkToQNs!, leakageNw: hit.leakageNw!, source: `table: ${hit.depth}x${hit.width} ${hit.source}` };
   const bits = depth * width;
   const inside =
     depth >= Math.min(...FIT_DEPTHS) &&
@@ -127,11 +132,12 @@ export function sramEstimate(depth: number, width: number): SramEstimate {
     width <= Math.max(...FIT_WIDTHS) &&
     bits >= Math.min(...FIT_BITS) &&
     bits <= Math.max(...FIT_BITS);
-  const worst = Math.max(SRAM_FIT.area.maxRelErr, SRAM_FIT.energy.maxRelErr, SRAM_FIT.clkToQ.maxRelErr);
+  const worst = Math.max(SRAM_FIT.area.maxRelErr, SRAM_FIT.energy.maxRelErr, SRAM_FIT.clkToQ.maxRelErr, SRAM_FIT.leakage.maxRelErr);
   return {
     areaUm2: evalLaw(SRAM_FIT.area, depth, width),
     energyPj: evalLaw(SRAM_FIT.energy, depth, width),
     clkToQNs: evalLaw(SRAM_FIT.clkToQ, depth, width),
+    leakageNw: evalLaw(SRAM_FIT.leakage, depth, width),
     source: `${inside ? "interpolation" : "extrapolation"}: power-law fit to the ${FIT_ROWS.length} fakeram45 rows (max error on the rows ${Math.round(worst * 100)}%)`,
   };
 }
