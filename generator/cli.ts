@@ -378,6 +378,56 @@ export function buildProgram(): Command {
     );
 
   program
+    .command("sweep")
+    .description("design-space exploration: every point of a sweep file (axes x workloads), on a local worker pool or as a Slurm job array; results.jsonl/.csv, the Pareto front and sweep.html (docs/SWEEP.md)")
+    .argument("<file>", "sweep file (YAML or JSON)")
+    .requiredOption("-o, --out <dir>", "sweep folder (new, empty, or an earlier run of st3d sweep: finished points are kept)")
+    .option("-j, --jobs <n>", "points at once on this machine (default: the number of cores)")
+    .option("--retry-failed", "run the points that failed before again (finished points are always kept)")
+    .option("--collect", "run nothing: rebuild results.jsonl, results.csv, pareto.json and sweep.html from the result files")
+    .option("--force", "replace st3d's own collected files of the folder that were edited since")
+    .option("--point <list>", "run only these points (e.g. 3 or 0,2,5-7) and write their results: what each worker and Slurm task runs")
+    .option("--slurm", "run the points as one Slurm job array (sbatch), follow it and collect the results")
+    .option("--partition <name>", "Slurm partition (--slurm)")
+    .option("--time <limit>", "Slurm time limit per array task, e.g. 2:00:00 (--slurm)")
+    .option("--cpus-per-task <n>", "CPUs per array task (--slurm; default 1)")
+    .option("--sbatch-arg <option>", "another sbatch option, one per flag, e.g. --sbatch-arg=--mem=4G (--slurm; repeatable)", (v: string, acc: string[] | undefined) => [...(acc ?? []), v])
+    .option("--chunk <n>", "points per array task (--slurm; default: one configuration per task, i.e. its workloads)")
+    .option("--max-parallel <n>", "at most this many array tasks at once (--slurm)")
+    .option("--dry-run", "print the sbatch script and submit nothing (--slurm)")
+    .option("--no-wait", "submit the job and return (collect later with --collect) (--slurm)")
+    .action(
+      action(async (file: string, opts: Record<string, unknown>) => {
+        const num = (k: string, flag: string) => {
+          const v = opts[k];
+          if (v === undefined) return undefined;
+          const n = Number(v);
+          if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} must be a positive integer, got '${v}'`);
+          return n;
+        };
+        const { sweepCommand } = await import("./sweep/sweep.ts");
+        const res = await sweepCommand(file, {
+          out: opts.out as string,
+          jobs: num("jobs", "--jobs"),
+          point: opts.point as string | undefined,
+          retryFailed: !!opts.retryFailed,
+          collect: !!opts.collect,
+          force: !!opts.force,
+          slurm: !!opts.slurm,
+          partition: opts.partition as string | undefined,
+          time: opts.time as string | undefined,
+          cpusPerTask: num("cpusPerTask", "--cpus-per-task"),
+          sbatchArgs: (opts.sbatchArg as string[] | undefined) ?? [],
+          chunk: num("chunk", "--chunk"),
+          maxParallel: num("maxParallel", "--max-parallel"),
+          dryRun: !!opts.dryRun,
+          wait: opts.wait !== false,
+        });
+        process.exitCode = res.code;
+      }),
+    );
+
+  program
     .command("schema")
     .description("print the JSON Schema of the config file (for editor completion)")
     .action(

@@ -276,14 +276,24 @@ function hookSignals(): void {
   signalsHooked = true;
   for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const)
     process.once(sig, () => {
-      for (const c of [...cleanups])
-        try {
-          c();
-        } catch {
-          /* best effort */
-        }
+      runInterruptCleanups();
       process.kill(process.pid, sig);
     });
+}
+
+/**
+ * Run (and drop) every registered clean-up now: for a process with its own signal handler that
+ * exits from it (a sweep point), so that open stages and private work folders go first.
+ */
+export function runInterruptCleanups(): void {
+  for (const c of [...cleanups]) {
+    cleanups.delete(c);
+    try {
+      c();
+    } catch {
+      /* best effort */
+    }
+  }
 }
 
 /** Run `fn` if the process is interrupted; returns the function that unregisters it. */

@@ -59,12 +59,17 @@ module st3d_mem_wr (
   assign rdata = rdata_p[31:0];
 
 `ifndef SYNTHESIS
-  // contract of a single-port ("1rw") memory
-  always @(posedge clk)
-    if (re === 1'b1 && we === 1'b1) begin
+  // contract of a single-port ("1rw") memory, from the second clock edge on: at the first edge
+  // the registers that drive re/we still hold their power-up values (random under Verilator's
+  // +verilator+rand+reset+2), which no reset has cleared yet
+  reg contract_armed = 1'b0;
+  always @(posedge clk) begin
+    if (contract_armed && re === 1'b1 && we === 1'b1) begin
       $display("FAIL st3d_mem_wr: read and write in the same cycle on a single-port (1rw) memory");
       $fatal(1);
     end
+    contract_armed <= 1'b1;
+  end
 `endif
 `ifdef ST3D_ACTIVITY
   // st3d run (simulation only): logical reads and writes while the accelerator is busy

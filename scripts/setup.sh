@@ -3,6 +3,7 @@
 # when it cannot.  Used by 'npm test', 'npm run demo' and CI.
 #   npm dependencies : npm ci (or npm install) when node_modules is missing or stale
 #   Debian packages  : verilator iverilog yosys opensta qflow-tech-osu018 chromium qflow graywolf gtkwave zlib1g-dev g++ make
+#                      slurm-wlm munge
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -36,6 +37,8 @@ command -v vcd2fst   >/dev/null 2>&1 || need+=(gtkwave)     # st3d run --waves f
 [ -f /usr/include/zlib.h ] || need+=(zlib1g-dev)          # Verilator --trace-fst links zlib
 command -v g++ >/dev/null 2>&1 || need+=(g++)             # Verilator --binary compiles C++
 command -v make >/dev/null 2>&1 || need+=(make)
+command -v slurmctld >/dev/null 2>&1 && command -v slurmd >/dev/null 2>&1 && command -v sbatch >/dev/null 2>&1 || need+=(slurm-wlm)   # st3d sweep --slurm test (scripts/slurm/local-cluster.sh)
+command -v munged    >/dev/null 2>&1 || need+=(munge)
 
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then SUDO=""; elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then SUDO="sudo"; else SUDO="none"; fi

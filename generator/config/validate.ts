@@ -33,7 +33,7 @@ function getAt(obj: unknown, p: PropertyKey[]): unknown {
   return cur;
 }
 
-function unwrap(s: z.ZodType): z.ZodType {
+export function unwrap(s: z.ZodType): z.ZodType {
   // peel defaults/optionals/pipes to reach the object schema
   for (let i = 0; i < 8; i++) {
     const def = (s as unknown as { def?: { type?: string; innerType?: z.ZodType; in?: z.ZodType } }).def;

@@ -1,6 +1,6 @@
 import { Writable } from "node:stream";
 import { describe, expect, it } from "vitest";
-import { progress } from "./progress.ts";
+import { fmtSeconds, progress } from "./progress.ts";
 
 function sink() {
   const lines: { t: number; s: string }[] = [];
@@ -39,5 +39,13 @@ describe("progress (plain mode)", () => {
       delete process.env.ST3D_PROGRESS;
     }
     expect(lines).toEqual([]);
+  });
+});
+
+describe("fmtSeconds", () => {
+  it("rounds before it splits into minutes and seconds", () => {
+    expect([0.04, 9.94, 9.96, 59.4, 59.6, 119.6, 539.6, 3599.6, 3600, 7260].map(fmtSeconds)).toEqual([
+      "0.0 s", "9.9 s", "10 s", "59 s", "1 min 0 s", "2 min 0 s", "9 min 0 s", "1 h 0 min", "1 h 0 min", "2 h 1 min",
+    ]);
   });
 });

@@ -40,9 +40,12 @@ export interface Progress {
 }
 
 export function fmtSeconds(s: number): string {
-  if (s < 60) return `${s.toFixed(s < 10 ? 1 : 0)} s`;
-  const m = Math.floor(s / 60);
-  if (m < 60) return `${m} min ${Math.round(s - 60 * m)} s`;
+  // rounded once, then split (59.6 s is "1 min 0 s", never "60 s" or "8 min 60 s")
+  if (s < 9.95) return `${s.toFixed(1)} s`;
+  const t = Math.round(s);
+  if (t < 60) return `${t} s`;
+  const m = Math.floor(t / 60);
+  if (m < 60) return `${m} min ${t - 60 * m} s`;
   return `${Math.floor(m / 60)} h ${m % 60} min`;
 }
 

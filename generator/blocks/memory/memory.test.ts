@@ -258,6 +258,48 @@ describe("wrappers match ram1r1w under random traffic", () => {
   }
 });
 
+describe("the single-port contract check", () => {
+  // re and we both high at the very first clock edge (power-up values, before any reset) must
+  // not stop the simulation; both high at a later edge must
+  const tbText = `\`timescale 1ns/1ps
+module mt_contract_tb;
+  reg clk = 1'b0;
+  reg re = 1'b1;
+  reg we = 1'b1;
+  reg later = 1'b0;
+  wire [39:0] rdata;
+  mt_mem_w1rw dut (.clk(clk), .re(re), .raddr(9'd0), .rdata(rdata), .we(we), .waddr(9'd1), .wdata(40'd5), .wmask({40{1'b1}}));
+  always #5 clk = ~clk;
+  initial begin
+    if ($test$plusargs("later")) later = 1'b1;
+    @(negedge clk);
+    re = 1'b0;
+    we = 1'b0;
+    repeat (4) @(negedge clk);
+    if (later) begin
+      re = 1'b1;
+      we = 1'b1;
+    end
+    repeat (3) @(negedge clk);
+    $display("PASS mt_contract_tb");
+    $finish;
+  end
+  wire unused = &{1'b0, rdata};
+endmodule
+`;
+  const simPaths = [...views.simFiles().map(at), at("mt_contract_tb.v")];
+  for (const sim of SIMS)
+    it(`${sim}: power-up values at the first edge pass, a later read+write stops the run`, async () => {
+      fs.writeFileSync(at("mt_contract_tb.v"), tbText);
+      const built = await buildSim(sim, simPaths, "mt_contract_tb", path.join(work, "contract"));
+      const ok = await runSim(built, [], 1);
+      expect(ok.pass, ok.output).toBe(true);
+      const bad = await runSim(built, ["+later"], 1);
+      expect(bad.pass).toBe(false);
+      expect(bad.output).toMatch(/FAIL mt_mem_w1rw: read and write in the same cycle/);
+    });
+});
+
 describe("lifArray on macro wrappers", () => {
   // macroMinBits 0: every state memory becomes a macro wrapper (tiny ones zero-extend the address)
   const rm: Resolved = { ...r, hw: { ...r.hw, macroMinBits: 0 } };
