@@ -19,11 +19,11 @@ import type { Branch, DistanceSource } from "./floorplan.ts";
 import { emitVerilog, pinDir, spefName, type YModule } from "./netlist.ts";
 import { blockOf } from "./synth.ts";
 
-/** Hybrid-bond R and C (REFERENCES: resistance negligible, 0.02 Ω per cut in the open LEFs; capacitance not published, 0.2–1 fF assumed). */
+/** Hybrid-bond R and C (resistance negligible, 0.02 Ω per cut in the open hybrid-bond LEFs of the OpenROAD 3D flows; capacitance not published, 0.2–1 fF assumed; docs/PHYSICAL.md). */
 export const BOND_RC = {
   rOhm: 0.02,
   cFf: 0.5,
-  source: "hybrid bond: R 0.02 ohm per cut (open bond LEFs, via docs/REFERENCES.md); C 0.5 fF, the middle of the 0.2-1 fF range assumed there (no published figure)",
+  source: "hybrid bond: R 0.02 ohm per cut (open hybrid-bond LEFs of the OpenROAD Pin-3D / Open3DBench flows; docs/PHYSICAL.md); C 0.5 fF, the middle of the 0.2-1 fF range assumed there (no published figure)",
 };
 
 export interface WireNet {

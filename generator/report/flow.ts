@@ -486,7 +486,7 @@ export async function report(r: Resolved, opts: ReportOptions = {}): Promise<Rep
   }
   const tools = await toolVersions();
   // the sources users can read are in the repository: docs/REPORT.md "Sources"
-  const bondSource = BOND_RC.source.replace("via docs/REFERENCES.md", 'docs/REPORT.md "Sources"');
+  const bondSource = BOND_RC.source;
   const sramConsts = sramModelConstants(lib.sram).map((c) => ({ ...c, name: `sram.${c.name}` }));
   const constants: Constant[] = [
     UTILIZATION,

@@ -28,7 +28,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 export const MACRO_DEPTHS: readonly number[] = [16, 32, 64, 128, 256, 512, 1024, 2048];
 /** Macro widths: multiples of a byte, powers of two 8..256. */
 export const MACRO_WIDTHS: readonly number[] = [8, 16, 32, 64, 128, 256];
-/** Shapes outside the depths x widths product that ORFS ships (REFERENCES.md): 2048x39. */
+/** Shapes outside the depths x widths product that ORFS's nangate45 platform ships: 2048x39. */
 export const MACRO_EXTRA_SHAPES: readonly { depth: number; width: number }[] = [{ depth: 2048, width: 39 }];
 
 export const TIERS: readonly MemTier[] = ["top", "bottom"];

@@ -1,7 +1,7 @@
 /**
  * SRAM area / access energy / clock-to-Q versus size, for the PPA report and the
  * macro tiler.  Data: the fakeram45 figures (ORFS nangate45, CACTI-derived) and
- * Horowitz's 45 nm SRAM energy, both as quoted in /work/shared/REFERENCES.md
+ * Horowitz's 45 nm SRAM energy, both listed with their figures in docs/MEMORY.md
  * ("Memory macros").  Between and beyond those points `sramEstimate` uses a
  * power-law fit (least squares in log space) and says so in `source`.
  * Documented in docs/MEMORY.md ("PPA table").
@@ -22,8 +22,8 @@ export interface SramRow {
   source: string;
 }
 
-const FAKERAM45 = "fakeram45 (ORFS nangate45 LIB/LEF, CACTI-derived), via REFERENCES.md; leakage: cell_leakage_power of ORFS flow/platforms/nangate45/lib/fakeram45_<d>x<w>.lib";
-const HOROWITZ = "Horowitz, ISSCC 2014, 45 nm: 8 KB SRAM, 64-bit read ≈ 10 pJ, via REFERENCES.md";
+const FAKERAM45 = "fakeram45 (ORFS nangate45 LIB/LEF, CACTI-derived; figures in docs/MEMORY.md); leakage: cell_leakage_power of ORFS flow/platforms/nangate45/lib/fakeram45_<d>x<w>.lib";
+const HOROWITZ = "Horowitz, ISSCC 2014, 45 nm: 8 KB SRAM, 64-bit read ≈ 10 pJ (\"Computing's energy problem\")";
 
 /** The figures, one row per macro; `source` beside each row. */
 export const SRAM_TABLE: readonly SramRow[] = [
