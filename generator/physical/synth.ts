@@ -320,9 +320,14 @@ export async function synthModules(files: readonly GeneratedFile[], modules: rea
   const p: Progress | null = label ? progress(label, { total: all.length, unit: "modules", stream: cfg.progressStream, intervalMs: cfg.progressIntervalMs }) : null;
   const out = new Map<string, ModuleSynth>();
   let hits = 0;
+  // the modules in Yosys right now: the progress line names them (a big module can take minutes)
+  const running = new Set<string>();
+  const runningNote = () => (running.size ? `running ${[...running].join(", ")}` : "");
   try {
     await runPool(all, cfg.jobs ?? defaultJobs(), async ({ module, top }) => {
       const t0 = Date.now();
+      running.add(module);
+      p?.tick(0, runningNote());
       const hier = hierarchyFiles(sf, module, index);
       const rawKey = await moduleKey(module, hier, cfg, top);
       const raw = await cached<{ yosysAreaUm2: number | null }>("yosys-map", rawKey, (dir) => mapWithYosys(dir, module, hier, cfg, top), cfg.cache);
@@ -338,7 +343,9 @@ export async function synthModules(files: readonly GeneratedFile[], modules: rea
       const res = toResult(cfg.lib, module, e.dir, e.value, e.hit && raw.hit, (Date.now() - t0) / 1000, top, new Set(index.fileOf.keys()));
       if (res.latches) throw new ToolFailedError("yosys", "", `${module}: ${res.latches} latch cell(s) in the mapped netlist`);
       out.set(module, res);
-      p?.tick(1, `${module}${e.hit ? " (cached)" : ""}`);
+      running.delete(module);
+      const finished = `${module}${e.hit ? " (cached)" : ""} done`;
+      p?.tick(1, running.size ? `${finished}; ${runningNote()}` : finished);
     });
   } catch (e) {
     p?.fail();
