@@ -128,8 +128,14 @@ export function energyPerInference(p: PowerInputs): EnergyReport {
   let leakW = 0;
   for (const i of nl.instances) {
     const a = bits.get(i.name) ? toggles.get(i.name)! / (bits.get(i.name)! * N) : 0;
-    const b0 = p0.get(i.name);
-    const b1 = p1.get(i.name);
+    // OpenSTA lists no power for an instance that holds only macros (their liberties carry no
+    // internal power: the SRAM energy is counted from the run's accesses above) and tie cells
+    const im = mods.get(i.module)!;
+    const macroTypes = new Set(macroModels(lib, im.cells).keys());
+    const noLogic = Object.keys(im.cells).every((t) => macroTypes.has(t) || t === lib.tie.hi.cell || t === lib.tie.lo.cell);
+    const none: BlockPower = { block: i.name, internal: 0, switching: 0, leakage: 0, cells: 0 };
+    const b0 = p0.get(i.name) ?? (noLogic ? none : undefined);
+    const b1 = p1.get(i.name) ?? (noLogic ? none : undefined);
     if (!b0 || !b1) throw new Error(`OpenSTA reported no power for instance ${i.name} of ${sta.top}`);
     const dyn0 = b0.internal + b0.switching;
     const dyn1 = b1.internal + b1.switching;
