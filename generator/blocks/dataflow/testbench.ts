@@ -235,32 +235,22 @@ export function writeDataflowCase(dir: string, c: DataflowCase, seed: number): D
   };
   const holeU = [...Array(g.uDepth)].map(() => randBig(rng, P * p.residBits));
   const mmemInit = initOf("mmem");
-  const umemImage = (U: T3) => {
+  // a row-major memory image of a [T][N][D] tensor: rows outside T x N keep `hole`, lanes past D get junk
+  const rowImage = (X: T3, hole: (a: number) => bigint, bits: number) => {
     const out: bigint[] = [];
     for (let row = 0; row < g.rows; row++) {
       const t = row >> g.nBits;
       const n = row & ((1 << g.nBits) - 1);
       for (let j = 0; j < g.tilesD; j++) {
         const a = row * g.tilesD + j;
-        if (n >= g.N || t >= g.T) out.push(holeU[a]);
-        else out.push(packLanes([...Array(P).keys()].map((l) => (j * P + l < g.D ? U[t][n][j * P + l] : ju(a, l))), p.residBits));
+        if (n >= g.N || t >= g.T) out.push(hole(a));
+        else out.push(packLanes([...Array(P).keys()].map((l) => (j * P + l < g.D ? X[t][n][j * P + l] : ju(a, l))), bits));
       }
     }
     return out;
   };
-  const mmemImage = (X: T3) => {
-    const out: bigint[] = [];
-    for (let row = 0; row < g.rows; row++) {
-      const t = row >> g.nBits;
-      const n = row & ((1 << g.nBits) - 1);
-      for (let j = 0; j < g.tilesD; j++) {
-        const a = row * g.tilesD + j;
-        if (n >= g.N || t >= g.T) out.push(mmemInit[a]);
-        else out.push(packLanes([...Array(P).keys()].map((l) => (j * P + l < g.D ? X[t][n][j * P + l] : ju(a, l))), p.mergeBits));
-      }
-    }
-    return out;
-  };
+  const umemImage = (U: T3) => rowImage(U, (a) => holeU[a], p.residBits);
+  const mmemImage = (X: T3) => rowImage(X, (a) => mmemInit[a], p.mergeBits);
   write("umem", umemImage(c.U0), P * p.residBits);
 
   const rowsImage = (S: T3, init: bigint[]) =>
