@@ -1,0 +1,233 @@
+/**
+ * weightStream end to end: golden words -> off-chip image (the documented layout), descriptors,
+ * a random consumer's reads -> RTL on Icarus and Verilator (one testbench build per simulator
+ * holding four shapes: wordBits < W, = W, = 2W + 1, and the 616-bit pool word of 128-bit beats),
+ * behind the off-chip memory model at several latencies, bandwidths and gap rates; every read
+ * compared with the golden word, every grant with "the word has arrived", the beat and burst
+ * counts with the layout's, the DMA time with the bound; lint, synthesis (no latch),
+ * determinism, and a check that the testbench does fail on a wrong expectation.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { describe, expect, it, beforeAll } from "vitest";
+import { resolveInput } from "../../config/resolve.ts";
+import { buildDir, buildSim, runSim, runSimExpectPass, SIMS, type Built, type SimResult } from "../../sim/harness.ts";
+import { verilatorLint } from "../../toolchain/verilator.ts";
+import { yosysSynth } from "../../toolchain/yosys.ts";
+import { Prng } from "../../util/prng.ts";
+import { burstsOf, imageWord, streamRead } from "./golden.ts";
+import { renderWeightStream, weightStreamCycleBound, weightStreamDepth, weightStreamLayout, weightStreamParams, weightStreamTraffic } from "./weightStream.ts";
+import { layerReads, randomWord, renderWsTb, writeWsStimulus, type OffchipMemOptions, type ReadStyle, type WsRun, type WsTbInstance } from "./testbench.ts";
+
+const r = resolveInput({ name: "ws", model: { dim: 64, heads: 2, tokens: 16, timesteps: 4 } });
+
+const insts: WsTbInstance[] = [
+  // wordBits < W (one beat per word, 24 padding bits)
+  { p: weightStreamParams(r, { maxLayerWords: 40, wordBits: 40, beatBits: 64, tag: "narrow" }), label: "narrow", maxLayers: 16, maxReads: 400, imageBeats: 400 },
+  // wordBits = W, the layers start 3 beats before a 4 KB boundary (bursts split there)
+  { p: weightStreamParams(r, { maxLayerWords: 16, wordBits: 32, beatBits: 32, tag: "equal" }), label: "equal", maxLayers: 16, maxReads: 200, imageBeats: 1200 },
+  // wordBits = 2W + 1 (three beats per word, one data bit in the last); layers of 300 beats (256-beat split)
+  { p: weightStreamParams(r, { maxLayerWords: 100, wordBits: 65, beatBits: 32, tag: "kw1" }), label: "kw1", maxLayers: 16, maxReads: 800, imageBeats: 3000 },
+  // the pool word of P = 77 lanes x 8 bits in 128-bit beats (K = 5), base near a 4 KB boundary
+  { p: weightStreamParams(r, { maxLayerWords: 24, wordBits: 616, beatBits: 128, tag: "pool" }), label: "pool", maxLayers: 16, maxReads: 300, imageBeats: 1100 },
+];
+const BASES = [0, 4096 - 3 * 4, 8, 4096 - 2 * 16];
+
+const tbModule = "ws_weightStream_tb";
+const files = renderWsTb(r, tbModule, insts);
+const work = buildDir("test", "weightStream");
+const paths = files.map((f) => path.join(work, f.path));
+const rtlOf = (i: WsTbInstance) => files.filter((f) => f.kind === "rtl" && f.path === `${i.p.module}.v`).map((f) => path.join(work, f.path));
+
+type Style = "fast" | "slow" | "laggy" | "mixed" | "late";
+
+/** Memory-model options: one beat per cycle, far below the consumer, above it with a long latency, random. */
+function memOpts(rng: Prng, style: Style, beatBytes: number, seed: number): OffchipMemOptions {
+  if (style === "fast" || style === "late") return { latency: 0, bwNum: beatBytes, bwDen: 1, arProb: 256, rProb: 256, seed };
+  if (style === "slow") return { latency: 1, bwNum: 1, bwDen: 1, arProb: 200, rProb: 220, seed };
+  if (style === "laggy") return { latency: 40, bwNum: 3 * beatBytes, bwDen: 2, arProb: 120, rProb: 180, seed };
+  return { latency: rng.pick([0, 1, 7, 25]), bwNum: rng.int(1, 2 * beatBytes), bwDen: rng.int(1, 3), arProb: rng.int(60, 256), rProb: rng.int(60, 256), seed };
+}
+
+/**
+ * The layers of one run: a 1-word layer, layers of exactly the half depth (one read last word
+ * first), a layer nobody reads, many back-to-back small layers (no gaps anywhere), random ones.
+ */
+function makeRun(rng: Prng, inst: WsTbInstance, idx: number, style: Style, seed: number): WsRun {
+  const p = inst.p;
+  const D = p.depth;
+  const gapProb = style === "fast" ? 0 : style === "laggy" ? 0.6 : 0.3;
+  const shapes: { words: number; reads: ReadStyle; burst?: boolean }[] = [
+    { words: 1, reads: "in-order" },
+    { words: D, reads: "last-first" },
+    { words: rng.int(1, D), reads: "all-shuffled" },
+    { words: rng.int(1, D), reads: "none" },
+    ...[...Array(6)].map(() => ({ words: rng.int(1, 3), reads: rng.pick(["in-order", "all-shuffled", "last-first"] as ReadStyle[]), burst: true })),
+    { words: D, reads: "sparse" },
+    { words: rng.int(1, D), reads: rng.pick(["all-shuffled", "last-first", "sparse"] as ReadStyle[]) },
+  ];
+  const g = (burst?: boolean) => (burst || style === "fast" || style === "late" ? 0 : rng.next() < gapProb ? rng.int(1, 15) : 0);
+  return {
+    layers: shapes.map((s) => [...Array(s.words)].map(() => randomWord(rng, p.wordBits))),
+    base: BASES[idx],
+    // "late": descriptors arrive long after the consumer asks (use_start, and use_done of unread layers, before the DMA took them)
+    descGaps: shapes.map((s) => (style === "late" ? rng.int(8, 15) : g(s.burst))),
+    startIdle: shapes.map((s) => g(s.burst)),
+    doneDelay: shapes.map((s) => g(s.burst)),
+    reads: shapes.map((s) => layerReads(rng, s.words, s.reads, s.burst ? 0 : gapProb)),
+    mem: memOpts(rng, style, p.beatBytes, seed),
+  };
+}
+
+const seeds: [number, Style][] = [
+  [1, "fast"],
+  [2, "slow"],
+  [3, "laggy"],
+  [4, "mixed"],
+  [5, "late"],
+];
+
+const key = (res: SimResult, k: string, label: string): number => {
+  const l = res.lines.find((x) => x.startsWith(`${k} ${label} `));
+  if (!l) throw new Error(`no '${k} ${label}' line`);
+  return Number(l.split(" ")[2]);
+};
+
+beforeAll(() => {
+  for (const f of files) fs.writeFileSync(path.join(work, f.path), f.content);
+});
+
+describe("weightStream model", () => {
+  it("the layout puts word a of a layer in K little-endian beats, padding zero (decoded by the golden reader)", () => {
+    const rng = new Prng(3);
+    for (const [wb, W] of [[40, 64], [32, 32], [65, 32], [616, 128], [8, 8], [129, 128]]) {
+      const layers = [1, 5, 3].map((n) => [...Array(n)].map(() => randomWord(rng, wb)));
+      const lay = weightStreamLayout(layers, wb, W, { base: 2 * (W / 8) });
+      const K = Math.ceil(wb / W);
+      expect(lay.beatsPerWord).toBe(K);
+      expect(lay.beats.length).toBe(9 * K);
+      expect(lay.descriptors.map((d) => d.words)).toEqual([1, 5, 3]);
+      lay.descriptors.forEach((d, k) => layers[k].forEach((w, a) => expect(imageWord(lay.beats, (d.base - 2 * (W / 8)) / (W / 8), a, wb, W)).toBe(w)));
+      // padding bits of every last beat are zero; the bytes are the beats little-endian
+      for (let i = K - 1; i < lay.beats.length; i += K) expect(lay.beats[i] >> BigInt(wb - (K - 1) * W)).toBe(0n);
+      expect(lay.bytes.length).toBe(lay.beats.length * (W / 8));
+      const beat1 = [...lay.bytes.slice(W / 8, W / 4)].reduceRight((a, b) => (a << 8n) | BigInt(b), 0n);
+      expect(beat1).toBe(lay.beats[1]);
+      expect(lay.readBytes).toBe(9 * K * (W / 8));
+      expect(lay.overheadBytes).toBeCloseTo(lay.readBytes - (9 * wb) / 8, 9);
+    }
+    // the pool word of cifar (77 lanes x 8 bits) in 128-bit beats: 3.9 % padding
+    const cifar = weightStreamLayout([[0n, 1n]], 616, 128);
+    expect(cifar.overheadBytes / cifar.payloadBytes).toBeCloseTo(640 / 616 - 1, 9);
+    expect(() => weightStreamLayout([[1n], []], 8, 8)).toThrow(/no words/);
+    expect(() => weightStreamLayout([[256n]], 8, 8)).toThrow(/does not fit 8 bits/);
+    expect(() => weightStreamLayout([[1n]], 8, 32, { base: 2 })).toThrow(/multiple of the beat size/);
+  });
+
+  it("bursts: at most maxBurst beats, never across 4 KB, in address order, covering the fetch", () => {
+    const rng = new Prng(5);
+    for (let t = 0; t < 100; t++) {
+      const bb = rng.pick([1, 4, 16, 64, 128]);
+      const base = rng.int(0, 3 * 4096 / bb) * bb;
+      const beats = rng.int(1, 700);
+      const maxB = rng.pick([1, 16, 256]);
+      const bs = burstsOf(base, beats, bb, maxB);
+      let a = base;
+      for (const b of bs) {
+        expect(b.addr).toBe(a);
+        expect(b.beats).toBeGreaterThanOrEqual(1);
+        expect(b.beats).toBeLessThanOrEqual(maxB);
+        expect(Math.floor(b.addr / 4096)).toBe(Math.floor((b.addr + b.beats * bb - 1) / 4096));
+        a += b.beats * bb;
+      }
+      expect(a).toBe(base + beats * bb);
+    }
+    expect(burstsOf(4096 - 32, 4, 16, 256)).toEqual([{ addr: 4064, beats: 2 }, { addr: 4096, beats: 2 }]);
+    expect(burstsOf(0, 600, 4, 256).map((b) => b.beats)).toEqual([256, 256, 88]);
+  });
+
+  it("traffic: bytes read = sum of layer words x K x W/8, checked against the buffer", () => {
+    const p = insts[3].p;
+    const lay = weightStreamLayout([[1n, 2n, 3n], [4n]], p.wordBits, p.beatBits);
+    const t = weightStreamTraffic(p, lay.descriptors);
+    expect(t).toEqual({ beats: 20, bursts: 2, bytes: 320 });
+    expect(t.bytes).toBe(lay.readBytes);
+    expect(weightStreamCycleBound(t, 16, 5, 1)).toBe((20 - 1) * 16);
+    expect(weightStreamCycleBound(t, 16, 5, 16)).toBe(1 + 5 + 20);
+    expect(() => weightStreamTraffic(p, [{ base: 0, words: 25 }])).toThrow(/raise maxLayerWords/);
+    expect(weightStreamDepth([3, 17, 2])).toBe(17);
+    expect(() => weightStreamDepth([3, 0])).toThrow(/at least one word/);
+    expect(() => weightStreamParams(r, { maxLayerWords: 8, beatBits: 96 })).toThrow(/power of two/);
+    expect(() => weightStreamParams(r, { maxLayerWords: 0 })).toThrow(/weightStreamDepth/);
+    expect(() => weightStreamParams(r, { maxLayerWords: 8, maxBurst: 300 })).toThrow(/1 \.\. 256/);
+    expect(streamRead([[5n, 6n]], 0, 1)).toBe(6n);
+    expect(() => streamRead([[5n, 6n]], 0, 2)).toThrow(/outside/);
+  });
+
+  it("renders deterministically (same params, byte-identical files)", () => {
+    const again = renderWsTb(r, tbModule, insts);
+    expect(again.map((f) => f.content)).toEqual(files.map((f) => f.content));
+    const p = weightStreamParams(r, { maxLayerWords: 24, wordBits: 616, beatBits: 128, tag: "pool" });
+    expect(renderWeightStream(r, p)[0].content).toBe(files.find((f) => f.path === `${p.module}.v`)!.content);
+  });
+});
+
+describe("weightStream RTL", () => {
+  it("lints clean with verilator -Wall", async () => {
+    for (const i of insts) {
+      const res = await verilatorLint(rtlOf(i), i.p.module);
+      expect(res.warnings, res.output).toEqual([]);
+    }
+  });
+
+  it("synthesizes in Yosys with no latch", async () => {
+    for (const i of insts) {
+      const res = await yosysSynth(rtlOf(i), i.p.module, path.join(work, "synth", i.p.module));
+      expect(res.latches).toBe(0);
+      expect(res.totalCells).toBeGreaterThan(0);
+    }
+  });
+
+  for (const sim of SIMS) {
+    describe(sim, () => {
+      let built: Built;
+      beforeAll(async () => {
+        built = await buildSim(sim, paths, tbModule, work);
+      });
+      for (const [seed, style] of seeds) {
+        it(`every read returns the golden word, grants and counters exact (seed ${seed}, ${style})`, async () => {
+          const rng = new Prng(seed);
+          const runs = insts.map((i, idx) => makeRun(rng, i, idx, style, seed + idx));
+          const dir = path.join(work, `data_${sim}_${seed}`);
+          const stats = writeWsStimulus(dir, insts, runs);
+          const res = await runSimExpectPass(built, [`+data=${dir}`, ...stats.flatMap((s) => s.plusargs)], seed);
+          insts.forEach((inst, i) => {
+            const st = stats[i];
+            expect(key(res, "BEATS", inst.label), inst.label).toBe(st.beats);
+            expect(key(res, "BURSTS", inst.label), inst.label).toBe(st.bursts);
+            const m = runs[i].mem;
+            const bound = weightStreamCycleBound(st, inst.p.beatBytes, m.latency, m.bwNum / m.bwDen);
+            expect(key(res, "DMA", inst.label), inst.label).toBeGreaterThanOrEqual(bound);
+            if (style === "slow") expect(key(res, "WAITS", inst.label), `${inst.label}: a slow memory makes the consumer wait`).toBeGreaterThan(0);
+          });
+          if (style === "fast" || style === "slow")
+            console.log(`[${sim}] ${style}: ` + insts.map((inst, i) => `${inst.label} ${stats[i].beats} beats ${stats[i].bursts} bursts, DMA ${key(res, "DMA", inst.label)} cycles (bound ${weightStreamCycleBound(stats[i], inst.p.beatBytes, runs[i].mem.latency, runs[i].mem.bwNum / runs[i].mem.bwDen)}), waits ${key(res, "WAITS", inst.label)}`).join("; "));
+        });
+      }
+      it("fails loudly when one expected value is wrong", async () => {
+        const rng = new Prng(21);
+        const runs = insts.map((i, idx) => makeRun(rng, i, idx, "mixed", 21 + idx));
+        const dir = path.join(work, `data_${sim}_broken`);
+        const stats = writeWsStimulus(dir, insts, runs);
+        const f = path.join(dir, "ws3.exp.hex");
+        const lines = fs.readFileSync(f, "utf8").trim().split("\n");
+        lines[2] = (BigInt("0x" + lines[2]) ^ (1n << 600n)).toString(16);
+        fs.writeFileSync(f, lines.join("\n") + "\n");
+        const res = await runSim(built, [`+data=${dir}`, ...stats.flatMap((s) => s.plusargs)], 21);
+        expect(res.pass).toBe(false);
+        expect(res.code).not.toBe(0);
+        expect(res.output).toMatch(/MISMATCH ws_weightStream_pool read #2 /);
+      });
+    });
+  }
+});
