@@ -17,6 +17,12 @@ import { yosysSynth } from "../../toolchain/yosys.ts";
 import { Prng } from "../../util/prng.ts";
 import { imageWord, streamRead } from "./golden.ts";
 import { renderWeightStream, weightStreamCycleBound, weightStreamDepth, weightStreamLayout, weightStreamParams, weightStreamTraffic } from "./weightStream.ts";
+import { loadConfig } from "../../config/load.ts";
+import { resolve } from "../../config/resolve.ts";
+import { randomModel } from "../../model/tensors.ts";
+import { unpackLanes } from "../../util/lanes.ts";
+import { dataflowGeometry } from "../dataflow/dataflow.ts";
+import { poolBufferBits, poolStreamBytes, poolStreamDepth, poolStreamImage, poolStreamLayers, poolStreamOrder } from "./poolStream.ts";
 import { layerReads, randomWord, renderWsTb, writeWsStimulus, type OffchipMemOptions, type ReadStyle, type WsRun, type WsTbInstance } from "./testbench.ts";
 
 const r = resolveInput({ name: "ws", model: { dim: 64, heads: 2, tokens: 16, timesteps: 4 } });
@@ -147,6 +153,51 @@ describe("weightStream model", () => {
     expect(again.map((f) => f.content)).toEqual(files.map((f) => f.content));
     const p = weightStreamParams(r, { maxLayerWords: 24, wordBits: 616, beatBits: 128, tag: "pool" });
     expect(renderWeightStream(r, p)[0].content).toBe(files.find((f) => f.path === `${p.module}.v`)!.content);
+  });
+});
+
+describe("the pool's weights as a stream", () => {
+  it("the image holds every pool layer's weights as the pool reads them (word j*fanin + c, lane l = weight[j*P + l][c])", () => {
+    const rt = resolve(loadConfig("tiny"));
+    const g = dataflowGeometry(rt);
+    const { model } = randomModel(rt, 3);
+    const W = 32;
+    const img = poolStreamImage(rt, model, W);
+    const wordBits = g.P * rt.weightBits;
+    expect(img.layers.length).toBe(g.L * (4 + 2 * g.E));
+    img.layers.forEach((l, i) => {
+      const lin = l.expert === null ? model.blocks[l.block][l.layer as "q" | "k" | "v" | "o"] : model.blocks[l.block].experts[l.expert][l.layer as "fc1" | "fc2"];
+      const out = lin.weight.length;
+      const fanin = lin.weight[0].length;
+      expect(l.words, `${l.layer} of block ${l.block}`).toBe(Math.ceil(out / g.P) * fanin);
+      const first = img.layout.descriptors[i].base / (W / 8);
+      for (let a = 0; a < l.words; a++) {
+        const j = Math.floor(a / fanin);
+        const c = a % fanin;
+        const lanes = unpackLanes(imageWord(img.layout.beats, first, a, wordBits, W), rt.weightBits, g.P);
+        lanes.forEach((v, ln) => expect(v).toBe(j * g.P + ln < out ? lin.weight[j * g.P + ln][c] : 0));
+      }
+    });
+    // the consumer's order for a routing: q, k, v, o, then the routed experts' fc1, fc2
+    const routed = [...Array(g.L)].map((_, b) => [...Array(g.E)].map((_, e) => (b + e) % 2 === 0));
+    const order = poolStreamOrder(img, routed);
+    expect(order.map((o) => `${o.layer.block}${o.layer.layer}${o.layer.expert ?? ""}`).slice(0, 8)).toEqual(["0q", "0k", "0v", "0o", "0fc10", "0fc20", "0fc12", "0fc22"]);
+    const bytes = poolStreamBytes(img, routed, rt);
+    expect(bytes.read).toBe(order.reduce((a, o) => a + o.desc.words, 0) * (W / 8));
+    expect(bytes.read).toBe(bytes.payload); // 32-bit words in 32-bit beats: no padding
+  });
+
+  it("cifar: one layer per half (1920 words), 24x less weight SRAM than the resident banks, 3.9 % padding at 128-bit beats", () => {
+    const rc = resolve(loadConfig("cifar"));
+    const g = dataflowGeometry(rc);
+    expect(poolStreamDepth(g)).toBe(1920);
+    expect(poolStreamLayers(g).every((l) => l.words === 1920)).toBe(true);
+    const { buffer, banks } = poolBufferBits(rc, g);
+    expect(buffer).toBe(2 * 1920 * 616);
+    expect(banks / buffer).toBeGreaterThanOrEqual(10);
+    const p = weightStreamParams(rc, { maxLayerWords: poolStreamDepth(g) });
+    expect(p.wordBits).toBe(616);
+    expect((p.beatsPerWord * p.beatBits) / p.wordBits - 1).toBeLessThan(0.05);
   });
 });
 
