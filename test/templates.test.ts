@@ -33,7 +33,7 @@ import { dataflowTbShape, renderDataflowTb } from "../generator/blocks/dataflow/
 import { renderEquivTb } from "../generator/partition/testbench.ts";
 import { CHIP_PORTS } from "../generator/top/accelerator.ts";
 import { weightStreamParams } from "../generator/blocks/weightStream/weightStream.ts";
-import { renderWsTb } from "../generator/blocks/weightStream/testbench.ts";
+import { renderOcmCheckTb, renderWsTb } from "../generator/blocks/weightStream/testbench.ts";
 
 const cfg = (name: string, model: UserConfigInput["model"], hardware: UserConfigInput["hardware"] = {}, integration: UserConfigInput["integration"] = { mode: "2d" }): Resolved =>
   resolve(parseConfig({ name, model, hardware, integration }, name));
@@ -89,6 +89,7 @@ function renderAll(): Map<string, ContextUse> {
     // (a partial and a full last beat), byte-wide beats
     const ws = (tag: string, wordBits: number, beatBits: number) => ({ p: weightStreamParams(r, { maxLayerWords: 5, wordBits, beatBits, tag }), label: tag, maxLayers: 2, maxReads: 4, imageBeats: 64 });
     renderWsTb(r, "x_ws_tb", [ws("a", 12, 16), ws("b", 16, 16), ws("c", 33, 16), ws("d", 32, 16), ws("e", 20, 8)]);
+    renderOcmCheckTb("x_ocm_tb", { beatBits: 32, addrBits: 16, depthBeats: 8, maxBursts: 2, maxBeats: 4 });
   }).uses;
 }
 

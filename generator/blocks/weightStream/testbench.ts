@@ -261,3 +261,74 @@ export function layerReads(rng: Prng, words: number, style: ReadStyle, gapProb: 
   return addrs.map((addr) => ({ addr, gap: gap() }));
 }
 
+
+// ---------------------------------------------------------------------------------------------
+// The memory model on its own (weightStream_tb_offchipCheck.v.hbs): a master with random rready
+
+export interface OcmCheckShape {
+  beatBits: number;
+  addrBits: number;
+  depthBeats: number;
+  maxBursts: number;
+  maxBeats: number;
+}
+
+export const OCM_PLUS = "ocm_";
+
+export function renderOcmCheckTb(tbModule: string, s: OcmCheckShape): GeneratedFile[] {
+  const ocm = `${tbModule}_ocm`;
+  const byteBits = Math.log2(s.beatBits / 8);
+  const lenLo = s.addrBits;
+  const gapLo = lenLo + 8;
+  return [
+    renderOffchipMem({ module: ocm, beatBits: s.beatBits, addrBits: s.addrBits, depthBeats: s.depthBeats, plus: OCM_PLUS }),
+    {
+      path: `${tbModule}.v`,
+      kind: "tb",
+      content: renderFile(path.join(here, "weightStream_tb_offchipCheck.v.hbs"), {
+        tbModule,
+        ocm,
+        addrBits: s.addrBits,
+        addrMsb: s.addrBits - 1,
+        beatMsb: s.beatBits - 1,
+        expMsb: s.beatBits,
+        arMsb: gapLo + 3,
+        lenLo,
+        lenHi: gapLo - 1,
+        gapLo,
+        gapHi: gapLo + 3,
+        burstLast: s.maxBursts - 1,
+        beatLast: s.maxBeats - 1,
+        arsizeLit: ulit(3, byteBits),
+      }),
+    },
+  ];
+}
+
+export interface OcmBurst {
+  /** byte address (beat aligned, no 4 KB crossing with its beats) */
+  addr: number;
+  beats: number;
+  /** idle cycles before it is offered, 0..15 */
+  gap: number;
+}
+
+/** Write meta/ar/exp/image files of one run; returns the memory model's plusargs. */
+export function writeOcmCheckStimulus(dir: string, s: OcmCheckShape, image: bigint[], bursts: OcmBurst[], rreadyProb: number, mem: OffchipMemOptions): string[] {
+  fs.mkdirSync(dir, { recursive: true });
+  const bb = s.beatBits / 8;
+  const exp: string[] = [];
+  const ar = bursts.map((b) => {
+    if (b.addr % bb !== 0 || b.beats < 1 || b.beats > 256 || Math.floor(b.addr / 4096) !== Math.floor((b.addr + b.beats * bb - 1) / 4096) || b.addr / bb + b.beats > image.length) throw new Error(`memory model TB: illegal burst ${b.addr}+${b.beats}`);
+    for (let i = 0; i < b.beats; i++) exp.push(((BigInt(i === b.beats - 1 ? 1 : 0) << BigInt(s.beatBits)) | image[b.addr / bb + i]).toString(16));
+    return ((BigInt(b.gap) << BigInt(s.addrBits + 8)) | (BigInt(b.beats - 1) << BigInt(s.addrBits)) | BigInt(b.addr)).toString(16);
+  });
+  if (bursts.length > s.maxBursts || exp.length > s.maxBeats || image.length > s.depthBeats) throw new Error("memory model TB: stimulus exceeds the TB's capacity");
+  const perBeat = Math.ceil((bb * mem.bwDen) / mem.bwNum) * Math.ceil(256 / mem.rProb) * Math.ceil(256 / rreadyProb);
+  const timeout = 4 * (exp.length * perBeat + bursts.length * (mem.latency + 20) * Math.ceil(256 / mem.arProb)) + 1000;
+  writeHexFile(path.join(dir, "meta.hex"), [bursts.length, exp.length, rreadyProb, mem.seed * 7 + 1, timeout, mem.latency].map((v) => v.toString(16)));
+  writeHexFile(path.join(dir, "ar.hex"), ar);
+  writeHexFile(path.join(dir, "exp.hex"), exp);
+  writeHexFile(path.join(dir, "img.hex"), image.map((b) => b.toString(16)).concat(Array(s.depthBeats - image.length).fill("0")));
+  return offchipMemPlusargs(OCM_PLUS, path.join(dir, "img.hex"), mem);
+}

@@ -23,6 +23,7 @@ import { randomModel } from "../../model/tensors.ts";
 import { unpackLanes } from "../../util/lanes.ts";
 import { dataflowGeometry } from "../dataflow/dataflow.ts";
 import { poolBufferBits, poolStreamBytes, poolStreamDepth, poolStreamImage, poolStreamLayers, poolStreamOrder } from "./poolStream.ts";
+import { renderOcmCheckTb, writeOcmCheckStimulus, type OcmBurst, type OcmCheckShape } from "./testbench.ts";
 import { layerReads, randomWord, renderWsTb, writeWsStimulus, type OffchipMemOptions, type ReadStyle, type WsRun, type WsTbInstance } from "./testbench.ts";
 
 const r = resolveInput({ name: "ws", model: { dim: 64, heads: 2, tokens: 16, timesteps: 4 } });
@@ -136,7 +137,7 @@ describe("weightStream model", () => {
     const t = weightStreamTraffic(p, lay.descriptors);
     expect(t).toEqual({ beats: 20, bursts: 2, bytes: 320 });
     expect(t.bytes).toBe(lay.readBytes);
-    expect(weightStreamCycleBound(t, 16, 5, 1)).toBe((20 - 1) * 16);
+    expect(weightStreamCycleBound(t, 16, 5, 1)).toBe((20 - 1) * 16 - 1);
     expect(weightStreamCycleBound(t, 16, 5, 16)).toBe(1 + 5 + 20);
     expect(() => weightStreamTraffic(p, [{ base: 0, words: 25 }])).toThrow(/raise maxLayerWords/);
     expect(weightStreamDepth([3, 17, 2])).toBe(17);
@@ -264,6 +265,103 @@ describe("weightStream RTL", () => {
         expect(res.pass).toBe(false);
         expect(res.code).not.toBe(0);
         expect(res.output).toMatch(/MISMATCH ws_weightStream_pool read #2 /);
+      });
+    });
+  }
+});
+
+// ---------------------------------------------------------------------------------------------
+// the memory model alone, behind a master with random rready (the weight stream ties rready to 1)
+
+const ocmShape: OcmCheckShape = { beatBits: 64, addrBits: 32, depthBeats: 2048, maxBursts: 64, maxBeats: 4096 };
+const ocmTb = "ws_ocm_tb";
+const ocmFiles = renderOcmCheckTb(ocmTb, ocmShape);
+const ocmWork = buildDir("test", "weightStream_ocm");
+
+/** Random legal bursts over the image (beat aligned, <= 256 beats, inside a 4 KB page). */
+function ocmBursts(rng: Prng, n: number, gaps: boolean): OcmBurst[] {
+  const bb = ocmShape.beatBits / 8;
+  return [...Array(n)].map(() => {
+    const beat = rng.int(0, ocmShape.depthBeats - 1);
+    const toPage = (4096 - ((beat * bb) % 4096)) / bb;
+    const beats = rng.int(1, Math.min(rng.pick([4, 40, 256]), toPage, ocmShape.depthBeats - beat));
+    return { addr: beat * bb, beats, gap: gaps && rng.next() < 0.4 ? rng.int(1, 15) : 0 };
+  });
+}
+
+const bursts = (res: SimResult) =>
+  res.lines
+    .filter((l) => l.startsWith("BURST "))
+    .map((l) => l.split(" ").slice(2).map(Number))
+    .map(([ar, first, last]) => ({ ar, first, last }));
+
+describe("off-chip memory model", () => {
+  beforeAll(() => {
+    for (const f of ocmFiles) fs.writeFileSync(path.join(ocmWork, f.path), f.content);
+  });
+  for (const sim of SIMS) {
+    describe(sim, () => {
+      let built: Built;
+      beforeAll(async () => {
+        built = await buildSim(sim, ocmFiles.map((f) => path.join(ocmWork, f.path)), ocmTb, ocmWork);
+      });
+      const image = (rng: Prng) => [...Array(ocmShape.depthBeats)].map(() => randomWord(rng, ocmShape.beatBits));
+
+      it("latency exact: first beat = max(AR cycle + 1 + L, previous last + 1) at one beat per cycle", async () => {
+        const rng = new Prng(31);
+        const bs = ocmBursts(rng, 30, true);
+        const dir = path.join(ocmWork, `d_${sim}_lat`);
+        for (const L of [0, 1, 9]) {
+          const plus = writeOcmCheckStimulus(dir, ocmShape, image(rng), bs, 256, { latency: L, bwNum: 8, bwDen: 1, arProb: 256, rProb: 256, seed: 3 });
+          const res = await runSimExpectPass(built, [`+data=${dir}`, ...plus], 3);
+          const got = bursts(res);
+          expect(got.length).toBe(bs.length);
+          let prevLast = -Infinity;
+          got.forEach((g, k) => {
+            expect(g.first, `L ${L} burst ${k}`).toBe(Math.max(g.ar + 1 + L, prevLast + 1));
+            expect(g.last - g.first + 1).toBe(bs[k].beats);
+            prevLast = g.last;
+          });
+        }
+      });
+
+      it("bandwidth below one beat per cycle: n beats take (n - 1) beats' bytes / bandwidth cycles", async () => {
+        const rng = new Prng(32);
+        const bs = ocmBursts(rng, 12, false);
+        const n = bs.reduce((a, b) => a + b.beats, 0);
+        const dir = path.join(ocmWork, `d_${sim}_bw`);
+        for (const [num, den] of [[3, 1], [1, 4], [5, 2]]) {
+          const plus = writeOcmCheckStimulus(dir, ocmShape, image(rng), bs, 256, { latency: 2, bwNum: num, bwDen: den, arProb: 256, rProb: 256, seed: 4 });
+          const got = bursts(await runSimExpectPass(built, [`+data=${dir}`, ...plus], 4));
+          const span = got[got.length - 1].last - got[0].first;
+          const ideal = ((n - 1) * 8 * den) / num;
+          expect(span, `${num}/${den} B/cycle`).toBeGreaterThanOrEqual(Math.ceil(ideal - 1e-9) - 1);
+          expect(span, `${num}/${den} B/cycle`).toBeLessThanOrEqual(Math.ceil(ideal) + 1);
+        }
+      });
+
+      it("random rready, arready and rvalid gaps: every beat in order, held under backpressure", async () => {
+        for (const seed of [33, 34]) {
+          const rng = new Prng(seed);
+          const bs = ocmBursts(rng, 40, true);
+          const dir = path.join(ocmWork, `d_${sim}_${seed}`);
+          const plus = writeOcmCheckStimulus(dir, ocmShape, image(rng), bs, rng.int(40, 200), { latency: rng.pick([0, 3, 30]), bwNum: rng.int(1, 16), bwDen: rng.int(1, 3), arProb: rng.int(50, 256), rProb: rng.int(50, 256), seed });
+          const got = bursts(await runSimExpectPass(built, [`+data=${dir}`, ...plus], seed));
+          expect(got.length).toBe(bs.length);
+        }
+      });
+
+      it("fails loudly when one expected beat is wrong", async () => {
+        const rng = new Prng(35);
+        const dir = path.join(ocmWork, `d_${sim}_broken`);
+        const plus = writeOcmCheckStimulus(dir, ocmShape, image(rng), ocmBursts(rng, 10, true), 150, { latency: 1, bwNum: 8, bwDen: 1, arProb: 200, rProb: 200, seed: 35 });
+        const f = path.join(dir, "exp.hex");
+        const lines = fs.readFileSync(f, "utf8").trim().split("\n");
+        lines[5] = (BigInt("0x" + lines[5]) ^ 4n).toString(16);
+        fs.writeFileSync(f, lines.join("\n") + "\n");
+        const res = await runSim(built, [`+data=${dir}`, ...plus], 35);
+        expect(res.pass).toBe(false);
+        expect(res.output).toMatch(/MISMATCH ws_ocm_tb_ocm beat #5:/);
       });
     });
   }

@@ -296,13 +296,14 @@ export function weightStreamTraffic(p: WeightStreamParams, descs: readonly Layer
  * (cycle t1), t1 - t0, for the testbench memory model (weightStream_tb_offchipMem.v.hbs) at
  * `latency` and `bandwidth` bytes per cycle: the first AR is issued at t0 + 1, its first beat
  * comes at t0 + 2 + latency at the earliest, then at most one beat per cycle; and the model's
- * credit (at most one beat banked) lets n beats through no faster than (n - 1) beats' bytes per
- * bandwidth.  With a consumer that releases halves at once it is tight up to the DMA's
- * per-layer handover (one cycle per descriptor) and the model's random gaps.
+ * credit (capped below one beat plus one cycle's credit) lets n beats through no faster than
+ * (n - 1) beats' bytes per bandwidth, minus one cycle.  With a consumer that releases halves at
+ * once it is tight up to the DMA's per-layer handover (one cycle per descriptor) and the
+ * model's random gaps.
  */
 export function weightStreamCycleBound(t: StreamTraffic, beatBytes: number, latency: number, bandwidth: number): number {
   if (t.beats === 0) return 0;
-  return Math.max(1 + latency + t.beats, Math.ceil(((t.beats - 1) * beatBytes) / bandwidth - 1e-9));
+  return Math.max(1 + latency + t.beats, Math.ceil(((t.beats - 1) * beatBytes) / bandwidth - 1e-9) - 1);
 }
 
 /**
