@@ -32,6 +32,8 @@ import { attnTbShape, renderAttentionTb } from "../generator/blocks/attentionCor
 import { dataflowTbShape, renderDataflowTb } from "../generator/blocks/dataflow/testbench.ts";
 import { renderEquivTb } from "../generator/partition/testbench.ts";
 import { CHIP_PORTS } from "../generator/top/accelerator.ts";
+import { weightStreamParams } from "../generator/blocks/weightStream/weightStream.ts";
+import { renderOcmCheckTb, renderWsTb } from "../generator/blocks/weightStream/testbench.ts";
 
 const cfg = (name: string, model: UserConfigInput["model"], hardware: UserConfigInput["hardware"] = {}, integration: UserConfigInput["integration"] = { mode: "2d" }): Resolved =>
   resolve(parseConfig({ name, model, hardware, integration }, name));
@@ -83,6 +85,11 @@ function renderAll(): Map<string, ContextUse> {
     renderAttentionTb("x_att_tb", [attnTbShape(CONFIGS[0], { lifSets: 2 }), attnTbShape(CONFIGS[2])]);
     renderDataflowTb("x_df_tb", [dataflowTbShape(CONFIGS[0]), dataflowTbShape(CONFIGS[3])]);
     renderEquivTb("x_eq_tb", CHIP_PORTS, "x_top", ["x_3d"], 100);
+    // weight streams: one beat per word (narrower than and equal to the beat), several beats
+    // (a partial and a full last beat), byte-wide beats
+    const ws = (tag: string, wordBits: number, beatBits: number) => ({ p: weightStreamParams(r, { maxLayerWords: 5, wordBits, beatBits, tag }), label: tag, maxLayers: 2, maxReads: 4, imageBeats: 64 });
+    renderWsTb(r, "x_ws_tb", [ws("a", 12, 16), ws("b", 16, 16), ws("c", 33, 16), ws("d", 32, 16), ws("e", 20, 8)]);
+    renderOcmCheckTb("x_ocm_tb", { beatBits: 32, addrBits: 16, depthBeats: 8, maxBursts: 2, maxBeats: 4 });
   }).uses;
 }
 
