@@ -19,7 +19,7 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { resolve, type Resolved } from "../config/resolve.ts";
+import type { Resolved } from "../config/resolve.ts";
 import { buildDesign, type Design } from "../design.ts";
 import type { Tier } from "../top/netlist.ts";
 import { cached, cacheKey, type CacheOptions } from "../cache/cache.ts";
@@ -142,17 +142,9 @@ export interface ReportResult {
 const rd = (v: number, d = 3) => (Number.isFinite(v) ? Number(v.toFixed(d)) : v);
 const rel = (a: number, b: number) => (b !== 0 ? a / b - 1 : 0);
 
-/**
- * The design of one view: the config resolved again with `integration.mode` = the view, so its
- * config hash (in every file header and ctrl's ID register) is that of the view's own config.
- * A view therefore depends only on the hardware and the view, not on the mode the report was
- * asked for: `st3d report x.yaml` with `mode: memory-on-logic` and the same config with
- * `mode: 2d` build byte-identical 2d designs, and share their cached run, flattening, wires and
- * OpenSTA (a sweep over the four modes simulates each hardware configuration once).
- */
+/** The resolved config of one report view: the user's config with another integration mode (same hash, same RTL otherwise). */
 export function viewResolved(r: Resolved, mode: ViewId): Resolved {
-  if (r.integration.mode === mode) return r;
-  return resolve({ ...r.user, integration: { ...r.user.integration, mode } });
+  return { ...r, integration: { ...r.integration, mode } };
 }
 
 function fileHash(files: readonly string[]): string {

@@ -229,27 +229,3 @@ describe("floorplan", () => {
     }
   });
 });
-
-describe("views of a report", () => {
-  it("depend on the hardware and the view, not on the mode the report was asked for", async () => {
-    const { resolveInput } = await import("../config/resolve.ts");
-    const { viewResolved } = await import("./flow.ts");
-    const { buildDesign } = await import("../design.ts");
-    const base = { name: "vw", model: { timesteps: 2, tokens: 4, dim: 8, heads: 2, blocks: 1, experts: 2, topK: 1, expertHidden: 8 }, hardware: { synapticLanes: 8 } };
-    const modes = ["2d", "memory-on-logic", "logic-on-logic", "auto"] as const;
-    const rs = modes.map((mode) => resolveInput({ ...base, integration: { mode } }));
-    expect(new Set(rs.map((r) => r.hash)).size, "the point configs differ in their hash").toBe(4);
-    for (const v of modes) {
-      const views = rs.map((r) => viewResolved(r, v));
-      // the view is the config with that mode: its own hash, whichever mode the report was for
-      expect(views.map((x) => x.hash)).toEqual(views.map(() => rs[modes.indexOf(v)].hash));
-      expect(views.every((x) => x.integration.mode === v)).toBe(true);
-      if (v === "logic-on-logic" || v === "auto") continue; // their designs need the synthesized areas (tested through st3d report)
-      const files = views.map((x) => buildDesign(x).files.filter((f) => f.kind === "rtl" || f.kind === "sim").map((f) => `${f.path}\n${f.content}`).join("\n"));
-      for (const f of files) expect(f === files[0], `the ${v} view's RTL is the same for every asked-for mode`).toBe(true);
-    }
-    // a changed hardware field is a different view
-    const other = resolveInput({ ...base, hardware: { synapticLanes: 16 }, integration: { mode: "memory-on-logic" } });
-    expect(viewResolved(other, "2d").hash).not.toBe(viewResolved(rs[1], "2d").hash);
-  });
-});
