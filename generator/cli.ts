@@ -44,6 +44,18 @@ function parseCount(s: string, what: string): number {
   return Number(s);
 }
 
+/** A whole number of cycles >= 0. */
+function parseCycles(s: string, what: string): number {
+  if (!/^\s*\d+\s*$/.test(s) || !Number.isSafeInteger(Number(s))) throw new UsageError(`${what} must be a whole number of cycles >= 0, got '${s}'`);
+  return Number(s);
+}
+
+/** A positive decimal number (bytes per cycle). */
+function parseRate(s: string, what: string): number {
+  if (!/^\s*(\d+(\.\d*)?|\.\d+)\s*$/.test(s) || !(Number(s) > 0)) throw new UsageError(`${what} must be a positive number of bytes per cycle (e.g. 16 or 0.5), got '${s}'`);
+  return Number(s);
+}
+
 /** "from:to", "from:", ":to" or "from" (cycles). */
 export function parseWindowArg(s: string): { from?: number; to?: number } {
   const m = /^\s*(\d*)\s*(?::\s*(\d*)\s*)?$/.exec(s);
@@ -273,6 +285,8 @@ export function buildProgram(): Command {
     .option("--waves-window <from:to>", "with --waves: only simulation cycles from..to (either may be left out, e.g. 1200: or :5000; run.json 'startCycle' and perBlock[].startCycle give cycle numbers)")
     .option("--keep", "keep the build, the host command file and a replay script in <out>/debug/")
     .option("--max-cycles <n>", "stop the simulation as a failure after n clock cycles (default 100000000)")
+    .option("--mem-latency <cycles>", "weights off chip (hardware.weightsOnChip false): latency of the testbench's off-chip memory, cycles from a burst's AR handshake to its first beat at the earliest (default 100)")
+    .option("--mem-bandwidth <bytes>", "weights off chip: bandwidth of the off-chip memory in bytes per cycle, fractions allowed, e.g. 0.5 (default 16)")
     .option("--force", FORCE_HELP)
     .option("--netlist", "simulate the gate-level netlist mapped onto the cell library (see st3d synth) instead of the RTL")
     .option("--liberty <file>", "cell library of --netlist (default OSU018)")
@@ -293,6 +307,8 @@ export function buildProgram(): Command {
           wavesWindow?: string;
           keep?: boolean;
           maxCycles?: string;
+          memLatency?: string;
+          memBandwidth?: string;
           force?: boolean;
           netlist?: boolean;
         } & LibOpts) => {
@@ -311,6 +327,8 @@ export function buildProgram(): Command {
             wavesWindow: opts.wavesWindow !== undefined ? parseWindowArg(opts.wavesWindow) : undefined,
             keep: opts.keep,
             maxCycles: opts.maxCycles !== undefined ? parseCount(opts.maxCycles, "--max-cycles") : undefined,
+            memLatency: opts.memLatency !== undefined ? parseCycles(opts.memLatency, "--mem-latency") : undefined,
+            memBandwidth: opts.memBandwidth !== undefined ? parseRate(opts.memBandwidth, "--mem-bandwidth") : undefined,
             force: opts.force,
             progress: true,
             netlist: opts.netlist,
@@ -321,7 +339,7 @@ export function buildProgram(): Command {
           console.log(
             opts.golden
               ? `golden: ${j.synapticOps} synaptic ops, ${j.spikes} spikes (${((Date.now() - t0) / 1000).toFixed(1)} s); ${where}`
-              : `${j.simulator} ${j.view}${opts.netlist ? " gate-level" : ""}: ${j.cycles} cycles, ${j.synapticOps} synaptic ops, utilization ${(100 * (j.utilization ?? 0)).toFixed(1)}% (${((Date.now() - t0) / 1000).toFixed(1)} s); ${where}`,
+              : `${j.simulator} ${j.view}${opts.netlist ? " gate-level" : ""}: ${j.cycles} cycles, ${j.synapticOps} synaptic ops, utilization ${(100 * (j.utilization ?? 0)).toFixed(1)}%${j.offchip ? `, ${j.offchip.bytesRead} bytes of weights from off-chip in ${j.offchip.bursts} bursts, ${j.offchip.waitCycles} cycles waiting for them` : ""} (${((Date.now() - t0) / 1000).toFixed(1)} s); ${where}`,
           );
         },
       ),

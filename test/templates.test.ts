@@ -51,6 +51,9 @@ const CONFIGS: Resolved[] = [
   cfg("sat", { timesteps: 2, tokens: 8, dim: 8, heads: 1, accBits: 5, blocks: 1, experts: 2, topK: 2, expertHidden: 2 }, { synapticLanes: 10, tokenGroup: 5 }),
   // linear sums narrower than accBits (the engines' drain sign-extends), wide umem words
   cfg("wide", { timesteps: 2, tokens: 3, dim: 8, heads: 2, weightBits: 2, biasBits: 2, accBits: 32, residBits: 32, experts: 2, topK: 1, expertHidden: 4 }, { synapticLanes: 4, macroMinBits: 0 }),
+  // weights off chip: a half narrower than a bank (the engine's upper address bits unused), and one wider (a large buffer, one expert, 64-bit beats)
+  cfg("ws", { timesteps: 2, tokens: 4, dim: 8, heads: 2, blocks: 2, experts: 4, topK: 2, expertHidden: 8 }, { synapticLanes: 8, tokenGroup: 4, weightsOnChip: false }, { mode: "memory-on-logic" }),
+  cfg("wsbig", { timesteps: 2, tokens: 1, dim: 3, heads: 3, experts: 1, topK: 1, expertHidden: 1, blocks: 2 }, { synapticLanes: 3, tokenGroup: 1, weightsOnChip: false, weightBuffer: 100000, offchipBeatBits: 64 }),
 ];
 
 /** Render every template (designs and testbenches) under the tracker. */

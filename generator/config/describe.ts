@@ -66,6 +66,13 @@ export function describeRows(r: Resolved): [string, string, string][] {
     ["tokenGroup", String(r.hw.tokenGroup), "rows sharing one weight fetch (clamped to T*N)"],
     ["attnCores", String(r.hw.attnCores), "physical attention cores"],
     ["macroMinBits", String(r.hw.macroMinBits), "memories below this are flip-flops"],
+    r.hw.weights.onChip
+      ? ["weights", "on chip", "pool weights in one bank per block, host-written (hardware.weightsOnChip)"]
+      : [
+          "weights",
+          `off chip: buffer 2 x ${r.hw.weights.halfDepth} x ${r.hw.weights.wordBits} bits, ${r.hw.weights.beatBits}-bit beats (${r.hw.weights.beatsPerWord} per word, +${(100 * r.hw.weights.overhead).toFixed(1)}%)`,
+          `streamed through wm_* (largest layer ${r.hw.weights.largestLayer.name}: ${r.hw.weights.largestLayer.words} words)`,
+        ],
     ["integration.mode", r.integration.mode, "2D or how the two dies split the design"],
     ["bond pitch", `${r.integration.bondPitchUm} um`, "hybrid-bond pitch"],
   );

@@ -95,12 +95,92 @@ export interface Resolved {
     macroMinBits: number;
     /** clock target of synthesis and timing (undefined: the cell library's default) */
     clockMHz: number | undefined;
+    /** where the pool's weights live and, when streamed, the buffer and the off-chip beat (weightStreamConfig) */
+    weights: WeightStreamConfig;
   };
   integration: UserConfig["integration"];
   geo: Geometry;
 }
 
 export { ST3D_VERSION };
+
+/** The pool's weights: on chip (banks wp<b>) or streamed from off-chip (docs/ARCHITECTURE.md "weightStream"). */
+export interface WeightStreamConfig {
+  /** hardware.weightsOnChip (default true) */
+  onChip: boolean;
+  /** bits of a pool word: P lanes x weightBits */
+  wordBits: number;
+  /** the largest pool layer (every layer of the stream must fit one half): its name and words */
+  largestLayer: { name: "q/k/v/o" | "fc1" | "fc2"; words: number };
+  /** one layer's working set double-buffered: 2 x largestLayer.words x wordBits */
+  workingSetBits: number;
+  /** hardware.weightBuffer, or workingSetBits when not given */
+  bufferBits: number;
+  /** words of each half: floor(bufferBits / (2 x wordBits)) */
+  halfDepth: number;
+  /** W: hardware.offchipBeatBits or the default (defaultBeatBits) */
+  beatBits: number;
+  /** K = ceil(wordBits / W) */
+  beatsPerWord: number;
+  /** words of every pool layer of every block (the off-chip image: imageWords x beatsPerWord beats) */
+  imageWords: number;
+  /** zero padding of the off-chip image: K x W / wordBits - 1 (bytes read = weight bytes x (1 + overhead)) */
+  overhead: number;
+}
+
+/** Off-chip address space of the weight image (the wm_araddr width, docs/HOST.md "Off-chip weight port"). */
+export const OFFCHIP_ADDR_BITS = 32;
+
+/** Beat widths an off-chip weight port may have, widest first. */
+export const OFFCHIP_BEATS = [512, 256, 128, 64, 32] as const;
+/** Largest padding overhead the default beat width accepts. */
+export const OFFCHIP_MAX_OVERHEAD = 0.05;
+
+/** Padding overhead of wordBits-bit words in W-bit beats: ceil(wordBits / W) x W / wordBits - 1. */
+export const beatOverhead = (wordBits: number, W: number) => (Math.ceil(wordBits / W) * W) / wordBits - 1;
+
+/** The default beat: the widest of OFFCHIP_BEATS with overhead <= 5 %, else the one with the least (the wider on a tie). */
+export function defaultBeatBits(wordBits: number): number {
+  const ok = OFFCHIP_BEATS.find((W) => beatOverhead(wordBits, W) <= OFFCHIP_MAX_OVERHEAD + 1e-12);
+  if (ok !== undefined) return ok;
+  let best: number = OFFCHIP_BEATS[0];
+  for (const W of OFFCHIP_BEATS) if (beatOverhead(wordBits, W) < beatOverhead(wordBits, best) - 1e-12) best = W;
+  return best;
+}
+
+/** The largest pool layer: q/k/v/o have tilesD x D words, fc1 tilesF x D, fc2 tilesD x F (the first on a tie). */
+export function largestPoolLayer(D: number, F: number, lanes: number): { name: "q/k/v/o" | "fc1" | "fc2"; words: number } {
+  const tilesD = Math.ceil(D / lanes);
+  const tilesF = Math.ceil(F / lanes);
+  const cands = [
+    { name: "q/k/v/o" as const, words: tilesD * D },
+    { name: "fc1" as const, words: tilesF * D },
+    { name: "fc2" as const, words: tilesD * F },
+  ];
+  return cands.reduce((a, b) => (b.words > a.words ? b : a));
+}
+
+export function weightStreamConfigOf(hw: UserConfig["hardware"], m: UserConfig["model"], lanes: number): WeightStreamConfig {
+  const wordBits = lanes * m.weightBits;
+  const largestLayer = largestPoolLayer(m.dim, m.expertHidden, lanes);
+  const workingSetBits = 2 * largestLayer.words * wordBits;
+  const bufferBits = hw.weightBuffer ?? workingSetBits;
+  const beatBits = hw.offchipBeatBits ?? defaultBeatBits(wordBits);
+  const tilesD = Math.ceil(m.dim / lanes);
+  const tilesF = Math.ceil(m.expertHidden / lanes);
+  return {
+    onChip: hw.weightsOnChip ?? true,
+    wordBits,
+    largestLayer,
+    workingSetBits,
+    bufferBits,
+    halfDepth: Math.floor(bufferBits / (2 * wordBits)),
+    beatBits,
+    beatsPerWord: Math.ceil(wordBits / beatBits),
+    imageWords: m.blocks * (4 * tilesD * m.dim + m.experts * (tilesF * m.dim + tilesD * m.expertHidden)),
+    overhead: beatOverhead(wordBits, beatBits),
+  };
+}
 
 /** Canonical JSON: keys sorted, so the hash does not depend on key order in the file. */
 export function canonicalJson(v: unknown): string {
@@ -210,6 +290,7 @@ export function resolve(user: UserConfig): Resolved {
       attnCores,
       macroMinBits: user.hardware.macroMinBits,
       clockMHz: user.hardware.clockMHz,
+      weights: weightStreamConfigOf(user.hardware, m, lanes.pool),
     },
     integration: user.integration,
     geo: geometry(m, lanes.pool, group),
@@ -221,3 +302,15 @@ export function resolveInput(input: UserConfigInput, source = "(inline)"): Resol
   return resolve(parseConfig(input, source));
 }
 
+
+/**
+ * The hardware of a config, resolved: the config with `integration.mode` = 2d (resolved again,
+ * so its hash is that of the 2d config).  The integration mode does not change the RTL blocks,
+ * so every mode of one hardware has the same hardware resolution: `st3d report` builds all its
+ * views from it and `st3d sweep` never runs two points of one hardware at once (they share the
+ * cached run and synthesis).
+ */
+export function hardwareResolved(r: Resolved): Resolved {
+  if (r.integration.mode === "2d") return r;
+  return resolve({ ...r.user, integration: { ...r.user.integration, mode: "2d" } });
+}

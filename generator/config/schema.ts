@@ -91,6 +91,23 @@ export const hardwareSchema = z
     lifLanes: int(1, 256).default(8).describe("Parallel LIF lanes of a LIF neuron array."),
     attnCores: int(1, 256).optional().describe("Physical attention cores (default: one per head)."),
     macroMinBits: int(0, 1 << 24).default(4096).describe("Logical memories below this many bits are flip-flops, not SRAM macros (ORFS SYNTH_MEMORY_MAX_BITS)."),
+    weightsOnChip: z
+      .boolean()
+      .optional()
+      .describe(
+        "true (the default for now; it will become false): every pool weight lives on chip in one bank per block (wp<b>), written through the host port. false: the pool's weights stream from off-chip memory through an AXI4 read master (chip pins wm_*, docs/HOST.md 'Off-chip weight port') into a double-buffered global weight buffer of hardware.weightBuffer bits (docs/ARCHITECTURE.md 'weightStream').",
+      ),
+    weightBuffer: int(1, 2 ** 40)
+      .optional()
+      .describe(
+        "Bits of the global weight buffer, both halves together (weightsOnChip false only). Default: the working set double-buffered, 2 x the largest pool layer's words (tilesD*D, tilesF*D or tilesD*F) x P*weightBits; a half holds floor(weightBuffer / (2*P*weightBits)) words, at least the largest layer (validate names it).",
+      ),
+    offchipBeatBits: z
+      .union([z.literal(32), z.literal(64), z.literal(128), z.literal(256), z.literal(512)])
+      .optional()
+      .describe(
+        "W, bits of an off-chip beat (the AXI data width of wm_rdata; weightsOnChip false only). A pool word of P*weightBits bits takes ceil(P*weightBits/W) beats, the rest zero padding. Default: the widest of 512, 256, 128, 64, 32 whose padding is at most 5 %, else the one with the least padding.",
+      ),
     clockMHz: z.number().positive().max(5000).optional().describe("Clock target of synthesis and timing, MHz (default: the cell library's, 100 MHz for OSU018; st3d synth / timing)."),
   })
   .prefault({});

@@ -17,7 +17,7 @@ import { z } from "zod";
 import { configError, keyLabel, type ConfigProblem } from "./errors.ts";
 import { leafTypes } from "./reference.ts";
 import { configSchema, type UserConfig } from "./schema.ts";
-import { defaultAttnCores, resolve, type Resolved } from "./resolve.ts";
+import { defaultAttnCores, laneSplit, OFFCHIP_ADDR_BITS, resolve, weightStreamConfigOf, type Resolved } from "./resolve.ts";
 import { HOST_INDEX_BITS, HOST_REGION_BITS, hostFields } from "../blocks/ctrl/ctrl.ts";
 import { planAccelerator } from "../top/accelerator.ts";
 import { maxS, minS } from "../util/bits.ts";
@@ -119,6 +119,44 @@ function divisors(n: number): string[] {
   return out.length > 12 ? [...out.slice(0, 6), "…", ...out.slice(-3)] : out;
 }
 
+/** hardware.weightsOnChip, weightBuffer, offchipBeatBits: combinations, and a buffer that holds the working set. */
+function weightProblems(u: UserConfig): ConfigProblem[] {
+  const h = u.hardware;
+  const out: ConfigProblem[] = [];
+  const onChip = h.weightsOnChip ?? true;
+  if (onChip) {
+    for (const f of ["weightBuffer", "offchipBeatBits"] as const)
+      if (h[f] !== undefined)
+        out.push({
+          field: `hardware.${f}`,
+          message: `applies only when the weights stream from off-chip memory, but hardware.weightsOnChip is ${h.weightsOnChip === undefined ? "true (the default)" : "true"}: set hardware.weightsOnChip: false, or remove hardware.${f}`,
+          got: h[f],
+          valid: "(absent) with weightsOnChip true",
+        });
+    return out;
+  }
+  const m = u.model;
+  const lanes = laneSplit(h.synapticLanes, m.dim, m.expertHidden, m.experts).pool;
+  const w = weightStreamConfigOf(h, m, lanes);
+  if (w.halfDepth < w.largestLayer.words)
+    out.push({
+      field: "hardware.weightBuffer",
+      message: `the buffer does not hold one layer's working set: the largest pool layer, ${w.largestLayer.name} (${w.largestLayer.name === "fc1" ? "tilesF x D" : w.largestLayer.name === "fc2" ? "tilesD x F" : "tilesD x D"} = ${w.largestLayer.words} words of ${w.wordBits} bits = ${w.largestLayer.words * w.wordBits} bits), must fit one half, and a half holds floor(weightBuffer / (2 x ${w.wordBits})) = ${w.halfDepth} words; set hardware.weightBuffer to at least ${w.workingSetBits} (or remove it: that is the default), or set hardware.weightsOnChip: true`,
+      got: h.weightBuffer,
+      valid: `>= ${w.workingSetBits}`,
+    });
+  const imageWords = w.imageWords;
+  const imageBytes = (imageWords * w.beatsPerWord * w.beatBits) / 8;
+  if (imageBytes > 2 ** OFFCHIP_ADDR_BITS)
+    out.push({
+      field: "hardware.weightsOnChip",
+      message: `the off-chip weight image (${imageWords} words x ${w.beatsPerWord} beat(s) of ${w.beatBits} bits = ${imageBytes} bytes) does not fit the ${OFFCHIP_ADDR_BITS}-bit address space of the weight port`,
+      got: false,
+      valid: "a smaller model (fewer blocks, experts, channels)",
+    });
+  return out;
+}
+
 /** Relations between fields of a config the schema accepted (defaults applied). */
 export function ruleProblems(u: UserConfig): ConfigProblem[] {
   const m = u.model;
@@ -134,6 +172,7 @@ export function ruleProblems(u: UserConfig): ConfigProblem[] {
   }
   const attnCores = u.hardware.attnCores ?? defaultAttnCores(m.heads);
   if (attnCores > m.heads) out.push({ field: "hardware.attnCores", message: `${attnCores} cores for ${m.heads} heads would leave cores idle (a core computes one head at a time)`, got: attnCores, valid: `1..${m.heads} (model.heads)` });
+  out.push(...weightProblems(u));
   if (u.integration.f2fRegisters && u.integration.mode !== "2d")
     out.push({
       field: "integration.f2fRegisters",

@@ -17,7 +17,8 @@
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import YAML from "yaml";
-import type { Resolved } from "../config/resolve.ts";
+import { OFFCHIP_ADDR_BITS, type Resolved } from "../config/resolve.ts";
+import { renderOffchipMem } from "../blocks/weightStream/testbench.ts";
 import { fileHeader, renderFile } from "../render/render.ts";
 import { REG } from "../blocks/ctrl/ctrl.ts";
 import type { GeneratedFile } from "../core/files.ts";
@@ -48,9 +49,22 @@ export const synthSources = (files: GeneratedFile[]) => files.filter((f) => (f.k
  * (block events, umem writes); default: the 2D top's `dut.u_ctrl`.
  */
 export function renderHostTb(r: Pick<Resolved, "name" | "version" | "hash">, top: string, tbModule = hostTbModule(r.name), filePath = hostTbPath(r.name), probe = "dut.u_ctrl", dfProbe = "dut.u_dataflow"): GeneratedFile {
-  const body = renderFile(HOST_TB_TEMPLATE, { top, tbModule, regCtrl: REG.CTRL, regStatus: REG.STATUS, probe, dfProbe });
+  const offchip = offchipTb(r);
+  let body = renderFile(HOST_TB_TEMPLATE, { top, tbModule, regCtrl: REG.CTRL, regStatus: REG.STATUS, probe, dfProbe, ...(offchip ? { offchip: { module: offchip.module, addrMsb: offchip.addrMsb, beatMsb: offchip.beatMsb } } : {}) });
+  // weights off chip: the AXI4 memory model serving the image (+wm_image=FILE ...), in the same file
+  if (offchip) body += "\n" + renderOffchipMem({ module: offchip.module, beatBits: offchip.beatBits, addrBits: offchip.addrBits, depthBeats: offchip.depthBeats, plus: OFFCHIP_PLUS }).content;
   // keep `timescale as the first line of the file's Verilog (the header is comments only)
   return { path: filePath, kind: "tb", content: fileHeader(r, path.basename(filePath), `host-port testbench of ${top} (simulation only; docs/HOST.md)`, repoRelative(HOST_TB_TEMPLATE)) + body };
+}
+
+/** Plusarg prefix of the host testbench's off-chip memory model: +wm_image=, +wm_latency=, +wm_bw_num=, +wm_bw_den= ... */
+export const OFFCHIP_PLUS = "wm_";
+
+/** The host testbench's off-chip memory model (weights off chip), or undefined (weights on chip). */
+export function offchipTb(r: Pick<Resolved, "name">): { module: string; beatBits: number; beatMsb: number; addrBits: number; addrMsb: number; depthBeats: number } | undefined {
+  const w = (r as Partial<Resolved>).hw?.weights;
+  if (!w || w.onChip) return undefined;
+  return { module: `${r.name}_offchipMem`, beatBits: w.beatBits, beatMsb: w.beatBits - 1, addrBits: OFFCHIP_ADDR_BITS, addrMsb: OFFCHIP_ADDR_BITS - 1, depthBeats: w.imageWords * w.beatsPerWord };
 }
 
 // ------------------------------------------------------------------------------ hierarchy

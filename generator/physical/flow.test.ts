@@ -173,7 +173,8 @@ describe("energy per inference (tiny, activity of the RTL run)", () => {
       for (const e of [e1, e3]) {
         const b = e.breakdownPj;
         for (const [k, x] of Object.entries(b)) expect(x, k).toBeGreaterThanOrEqual(0);
-        expect(b.sram + b.logic + b.wires + b.leakage).toBeCloseTo(e.totalPj, 6);
+        expect(b.dram).toBe(0); // weights on chip: no off-chip term
+        expect(b.sram + b.logic + b.wires + b.leakage + b.dram).toBeCloseTo(e.totalPj, 6);
         expect(e.energyNj).toBeCloseTo(e.totalPj / 1000, 9);
         expect(e.averagePowerMw).toBeCloseTo((e.totalPj * 1e-12) / e.seconds / 1e-3, 6);
         expect(e.seconds).toBeCloseTo(e.cycles / (e.fEffMHz * 1e6), 12);

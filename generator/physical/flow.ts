@@ -187,7 +187,7 @@ export async function physicalFlow(r: Resolved, opts: FlowOptions): Promise<Phys
           row.fmaxMHz = r4(1000 / (sta.periodNs - s));
         }
         if (activity) {
-          const e = energyPerInference({ lib, nl, mods, sta, activity, wires: par.nets, synapticOps: Number(opts.run!.json.synapticOps ?? 0) });
+          const e = energyPerInference({ lib, nl, mods, sta, activity, wires: par.nets, synapticOps: Number(opts.run!.json.synapticOps ?? 0), offchipBytes: Number((opts.run!.json.offchip as { bytesRead?: number } | null | undefined)?.bytesRead ?? 0) });
           rep.energy = e;
           const byBlock = new Map(e.blocks.map((b) => [b.block, b.totalPj]));
           for (const row of rows) row.energyPj = r1(byBlock.get(row.inst) ?? 0);
@@ -280,7 +280,7 @@ export function reportTable(rep: PhysicalReport): string {
     if (v.energy) {
       const e = v.energy;
       const b = e.breakdownPj;
-      out.push(`  energy/inference ${f(e.energyNj, 3)} nJ = SRAM ${f(b.sram / 1000, 3)} + logic ${f(b.logic / 1000, 3)} + wires ${f(b.wires / 1000, 3)} + leakage ${f(b.leakage / 1000, 3)} nJ; ${f(e.averagePowerMw, 2)} mW at ${f(e.fEffMHz, 1)} MHz; ${e.pjPerSynapticOp === null ? "-" : f(e.pjPerSynapticOp, 2)} pJ/synaptic op`);
+      out.push(`  energy/inference ${f(e.energyNj, 3)} nJ = SRAM ${f(b.sram / 1000, 3)} + logic ${f(b.logic / 1000, 3)} + wires ${f(b.wires / 1000, 3)} + leakage ${f(b.leakage / 1000, 3)}${b.dram ? ` + DRAM ${f(b.dram / 1000, 3)}` : ""} nJ; ${f(e.averagePowerMw, 2)} mW at ${f(e.fEffMHz, 1)} MHz; ${e.pjPerSynapticOp === null ? "-" : f(e.pjPerSynapticOp, 2)} pJ/synaptic op`);
     }
     out.push(`  ${pad("instance", 24)} ${pad("tier", 6)} ${lpad("area µm²", 12)} ${lpad("cells", 7)} ${lpad("flops", 6)} ${lpad("slack ns", 9)} ${lpad("fmax MHz", 9)} ${lpad("energy pJ", 11)}`);
     for (const x of v.instances) out.push(`  ${pad(x.inst, 24)} ${pad(x.tier, 6)} ${lpad(f(x.areaUm2), 12)} ${lpad(String(x.cells), 7)} ${lpad(String(x.flops), 6)} ${lpad(f(x.worstSlackNs, 3), 9)} ${lpad(f(x.fmaxMHz, 1), 9)} ${lpad(f(x.energyPj), 11)}`);

@@ -1,7 +1,7 @@
 /**
  * Energy per inference from the activity of a real run (generator/physical/activity.ts):
  *
- *   E = E_sram + E_logic + E_wires + E_leak
+ *   E = E_sram + E_logic + E_wires + E_leak + E_dram
  *   E_sram  = Σ_macro (reads × E_read + writes × E_write)            SRAM model at the node
  *   E_logic = Σ_block N·T·[P0_b + a_b·(P1_b − P0_b)] + N·Σ C_clk·V²   OpenSTA report_power
  *             (P0, P1: the block's internal + switching power at global activity 0 and 1;
@@ -11,6 +11,8 @@
  *             once a cycle by the ideal clock, which OpenSTA leaves out of switching power)
  *   E_wires = Σ_net toggles × ½·C_wire·V²                             ./parasitics.ts
  *   E_leak  = (Σ cell leakage from OpenSTA + Σ macro leakage) × N / f_eff
+ *   E_dram  = bytes read from off-chip / 8 × 1.3 nJ (weights off chip only; Horowitz, ISSCC 2014:
+ *             1.3-2.6 nJ per 64-bit DRAM access at 45 nm, the high end reported as `dram.pjHigh`)
  * with N the cycles the accelerator was busy, T the STA clock period (E_logic does not depend
  * on it: P·T is energy per cycle).  Average power = E / (N / f_eff).
  */
@@ -20,6 +22,7 @@ import type { BlockPower, StaResult } from "./sta.ts";
 import type { WireNet } from "./parasitics.ts";
 import { macroModels, type ModuleSynth } from "./synth.ts";
 import type { Netlist } from "../top/netlist.ts";
+import { DRAM_ENERGY_64, dramEnergyPj } from "../report/constants.ts";
 
 export interface BlockEnergy {
   block: string;
@@ -38,7 +41,9 @@ export interface EnergyReport {
   fEffMHz: number;
   seconds: number;
   /** every term in pJ */
-  breakdownPj: { sram: number; logic: number; wires: number; leakage: number };
+  breakdownPj: { sram: number; logic: number; wires: number; leakage: number; dram: number };
+  /** off-chip weight reads (weights off chip; zeros otherwise): bytes, 64-bit accesses, energy at both ends of the cited range */
+  dram: { bytes: number; accesses: number; pj: number; pjHigh: number; pjPerAccess: number; source: string };
   totalPj: number;
   energyNj: number;
   averagePowerMw: number;
@@ -72,6 +77,8 @@ export interface PowerInputs {
   activity: Activity;
   wires: readonly WireNet[];
   synapticOps: number;
+  /** bytes read from off-chip memory in the run (run.json offchip.bytesRead; 0 or absent: weights on chip) */
+  offchipBytes?: number;
 }
 
 export function energyPerInference(p: PowerInputs): EnergyReport {
@@ -167,8 +174,10 @@ export function energyPerInference(p: PowerInputs): EnergyReport {
     wiresPj += n.toggles * 0.5 * c * 1e-15 * V * V * 1e12;
   }
   const leakagePj = (leakW + macroLeakNw * 1e-9) * seconds * 1e12;
-  const breakdownPj = { sram: sramPj, logic: logicPj, wires: wiresPj, leakage: leakagePj };
-  const totalPj = sramPj + logicPj + wiresPj + leakagePj;
+  const dramBytes = p.offchipBytes ?? 0;
+  const dram = dramEnergyPj(dramBytes);
+  const breakdownPj = { sram: sramPj, logic: logicPj, wires: wiresPj, leakage: leakagePj, dram: dram.pj };
+  const totalPj = sramPj + logicPj + wiresPj + leakagePj + dram.pj;
   const someModel = [...models.values()][0];
   return {
     cycles: N,
@@ -183,11 +192,13 @@ export function energyPerInference(p: PowerInputs): EnergyReport {
     sram: { reads, writes, readPj: someModel?.readPj ?? 0, writePj: someModel?.writePj ?? 0, leakageNw: macroLeakNw, byMacro: [...byMacro.values()].sort((a, b) => (a.macro < b.macro ? -1 : 1)) },
     blocks,
     wires: { nets: p.wires.length, toggles: wireToggles, energyPj: wiresPj },
+    dram: { bytes: dramBytes, accesses: dram.accesses, pj: dram.pj, pjHigh: dram.pjHigh, pjPerAccess: DRAM_ENERGY_64.value, source: DRAM_ENERGY_64.source },
     method: [
       "sram: simulated reads/writes of every macro instance x the SRAM model's energy per access at the library node",
       "logic: OpenSTA internal + switching power per block at global activity 0 and 1 (no wire parasitics), interpolated at the block's measured output toggle rate, x cycles x period; plus clock-pin capacitance x V^2 per cycle",
       "wires: toggles of every inter-instance net x 1/2 x C_wire x V^2 (C_wire from the floorplan distances and the LEF layer's per-um capacitance, bond C across tiers)",
       "leakage: OpenSTA cell leakage + SRAM model leakage, x cycles / f_eff",
+      "dram: bytes of weights read from off-chip (weights off chip only) / 8 x 1.3 nJ per 64-bit access (Horowitz, ISSCC 2014, 45 nm: 1.3-2.6 nJ; the high end in dram.pjHigh)",
     ],
   };
 }

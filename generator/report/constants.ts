@@ -66,6 +66,30 @@ export const RENT_BISECTION_EPSILON: Constant = {
   source: "st3d model choice: each half of a Rent bisection holds 45-55 % of the cells (Fiduccia & Mattheyses, DAC 1982, balanced bipartition)",
 };
 
+/**
+ * Off-chip DRAM energy per 64-bit access at 45 nm, the two ends of the published range
+ * (weights streamed from off-chip, hardware.weightsOnChip false).  The energy model charges the
+ * low end (DRAM_ENERGY_64.value) per 8 bytes read; the high end is reported beside it.
+ */
+export const DRAM_ENERGY_64: Constant = {
+  name: "dram.energyPer64bitAccess",
+  value: 1300,
+  unit: "pJ per 64-bit access",
+  source: "Horowitz, 'Computing's energy problem (and what we can do about it)', ISSCC 2014 (45 nm): DRAM 1.3-2.6 nJ per 64-bit access; the low end",
+};
+export const DRAM_ENERGY_64_HIGH: Constant = {
+  name: "dram.energyPer64bitAccessHigh",
+  value: 2600,
+  unit: "pJ per 64-bit access",
+  source: "Horowitz, 'Computing's energy problem (and what we can do about it)', ISSCC 2014 (45 nm): DRAM 1.3-2.6 nJ per 64-bit access; the high end (reported as the upper bound of the DRAM term)",
+};
+
+/** Energy of reading `bytes` from off-chip DRAM, pJ: bytes / 8 64-bit accesses x the constant (low end, and the high end). */
+export function dramEnergyPj(bytes: number): { accesses: number; pj: number; pjHigh: number } {
+  const accesses = bytes / 8;
+  return { accesses, pj: accesses * DRAM_ENERGY_64.value, pjHigh: accesses * DRAM_ENERGY_64_HIGH.value };
+}
+
 export interface PublishedRange {
   metric: string;
   /** st3d key of the 3D/2D change it compares with */

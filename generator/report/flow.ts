@@ -19,7 +19,7 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import type { Resolved } from "../config/resolve.ts";
+import { hardwareResolved, type Resolved } from "../config/resolve.ts";
 import { buildDesign, type Design } from "../design.ts";
 import type { Tier } from "../top/netlist.ts";
 import { cached, cacheKey, type CacheOptions } from "../cache/cache.ts";
@@ -41,7 +41,7 @@ import { defaultJobs, runPool } from "../physical/pool.ts";
 import { measureRent, moduleHypergraph, type RentFit } from "./rent.ts";
 import { blockWires, interNets, viewWire, type BlockWire, type ViewWire } from "./wirelength.ts";
 import { memoryPaths, pathLatencies, wireDelayModel, type MemPath, type WireDelayModel } from "./latency.ts";
-import { ELMORE_50, MACRO_UTILIZATION, minimumDriver, PUBLISHED, RENT_BISECTION_EPSILON, RENT_FIT_MAX_FRACTION, RENT_FIT_MIN_GATES, REPEATER_COEFF, UTILIZATION, type Constant, type PublishedRange } from "./constants.ts";
+import { DRAM_ENERGY_64, DRAM_ENERGY_64_HIGH, ELMORE_50, MACRO_UTILIZATION, minimumDriver, PUBLISHED, RENT_BISECTION_EPSILON, RENT_FIT_MAX_FRACTION, RENT_FIT_MIN_GATES, REPEATER_COEFF, UTILIZATION, type Constant, type PublishedRange } from "./constants.ts";
 
 export const VIEWS = ["2d", "memory-on-logic", "logic-on-logic", "auto"] as const;
 export type ViewId = (typeof VIEWS)[number];
@@ -86,7 +86,7 @@ export interface ViewDetail extends ViewSummary {
   bondMapBonds: number;
   wirelength: { intraUm: number; interUm: number; dies: { die: string; intraUm: number; interUm: number; totalUm: number }[]; bondedBits: number };
   timing: { periodNs: number; worstSlackNs: number; wnsNs: number; tnsNs: number; critical: { startpoint: string; endpoint: string; arrivalNs: number; blocks: { block: string; delayNs: number }[] } | null; parasiticNets: number; parasiticBits: number };
-  energy: { breakdownPj: { sram: number; logic: number; wiresBetween: number; wiresInside: number; leakage: number }; totalPj: number; cycles: number; seconds: number; blocks: { block: string; activity: number; totalPj: number; logicPj: number; wiresInsidePj: number; sramPj: number; leakagePj: number }[] };
+  energy: { breakdownPj: { sram: number; logic: number; wiresBetween: number; wiresInside: number; leakage: number; dram: number }; dram: { bytes: number; pjHigh: number }; totalPj: number; cycles: number; seconds: number; blocks: { block: string; activity: number; totalPj: number; logicPj: number; wiresInsidePj: number; sramPj: number; leakagePj: number }[] };
   memLatency: { meanPs: number | null; meanCycles: number | null; paths: MemPath[] };
 }
 
@@ -109,6 +109,8 @@ export interface ReportJson {
   design: string;
   config: unknown;
   hash: string;
+  /** hash of the resolution every view is built from (the config with integration.mode 2d) */
+  rtlHash: string;
   command: string;
   tools: Record<string, string>;
   library: { name: string; nodeNm: number; voltageV: number; liberty: string; lef: string | null };
@@ -142,7 +144,7 @@ export interface ReportResult {
 const rd = (v: number, d = 3) => (Number.isFinite(v) ? Number(v.toFixed(d)) : v);
 const rel = (a: number, b: number) => (b !== 0 ? a / b - 1 : 0);
 
-/** The resolved config of one report view: the user's config with another integration mode (same hash, same RTL otherwise). */
+/** The resolved config of one report view: the report's 2d resolution with another integration mode (same hash, same RTL otherwise). */
 export function viewResolved(r: Resolved, mode: ViewId): Resolved {
   return { ...r, integration: { ...r.integration, mode } };
 }
@@ -310,8 +312,13 @@ export function intraWireEnergyPj(blocks: readonly BlockWire[], activityOf: Read
 }
 
 /** The report of one config (no file written: see ./write.ts). */
-export async function report(r: Resolved, opts: ReportOptions = {}): Promise<ReportResult> {
+export async function report(asked: Resolved, opts: ReportOptions = {}): Promise<ReportResult> {
   const T0 = Date.now();
+  // Every view is built from one resolution of the hardware: the config with integration.mode =
+  // 2d (its hash is the one in every file header and ctrl's ID register).  The report of a config
+  // therefore does not depend on the mode it names: the four modes of one hardware give the same
+  // views and share every cached step (run, synthesis, wires, OpenSTA).
+  const r = hardwareResolved(asked);
   const t: Timings = { totalSeconds: 0, steps: {}, cache: {} };
   const views = opts.views ?? VIEWS;
   if (!views.includes("2d")) throw new Error("the report compares every view with 2d: views must include '2d'");
@@ -390,7 +397,7 @@ export async function report(r: Resolved, opts: ReportOptions = {}): Promise<Rep
     const staRes = { ...stas[views.indexOf(v)], par };
     t.cache[`sta ${v}`] = staRes.hit;
     const sta: StaResult = v === "2d" ? staRes.sta : { ...staRes.sta, power0: power2d.power0, power1: power2d.power1 };
-    const e0 = energyPerInference({ lib, nl, mods, sta, activity: run.activity, wires: staRes.par.nets, synapticOps: run.model.synapticOps });
+    const e0 = energyPerInference({ lib, nl, mods, sta, activity: run.activity, wires: staRes.par.nets, synapticOps: run.model.synapticOps, offchipBytes: run.json.offchip?.bytesRead ?? 0 });
     const intra = intraWireEnergyPj(blockWire, new Map(e0.blocks.map((b) => [b.block, b.activity])), e0.cycles, lib.wire.cFfPerUm, lib.voltage);
     const totalPj = e0.totalPj + intra.totalPj;
     const e = { ...e0, totalPj, energyNj: totalPj / 1000, averagePowerMw: (totalPj * 1e-12) / e0.seconds / 1e-3, pjPerSynapticOp: e0.synapticOps > 0 ? totalPj / e0.synapticOps : null };
@@ -449,7 +456,8 @@ export async function report(r: Resolved, opts: ReportOptions = {}): Promise<Rep
         parasiticBits: staRes.par.bits,
       },
       energy: {
-        breakdownPj: { sram: rd(e.breakdownPj.sram, 2), logic: rd(e.breakdownPj.logic, 2), wiresBetween: rd(e.breakdownPj.wires, 2), wiresInside: rd(intra.totalPj, 2), leakage: rd(e.breakdownPj.leakage, 2) },
+        breakdownPj: { sram: rd(e.breakdownPj.sram, 2), logic: rd(e.breakdownPj.logic, 2), wiresBetween: rd(e.breakdownPj.wires, 2), wiresInside: rd(intra.totalPj, 2), leakage: rd(e.breakdownPj.leakage, 2), dram: rd(e.breakdownPj.dram, 2) },
+        dram: { bytes: e.dram.bytes, pjHigh: rd(e.dram.pjHigh, 2) },
         totalPj: rd(e.totalPj, 2),
         cycles: e.cycles,
         seconds: e.seconds,
@@ -496,6 +504,8 @@ export async function report(r: Resolved, opts: ReportOptions = {}): Promise<Rep
     RENT_FIT_MIN_GATES,
     RENT_FIT_MAX_FRACTION,
     RENT_BISECTION_EPSILON,
+    DRAM_ENERGY_64,
+    DRAM_ENERGY_64_HIGH,
     { name: "wire.rOhmPerUm", value: rd(lib.wire.rOhmPerUm, 6), unit: "ohm/um", source: lib.wire.source },
     { name: "wire.cFfPerUm", value: rd(lib.wire.cFfPerUm, 6), unit: "fF/um", source: lib.wire.source },
     { name: "driver.rOhm", value: rd(driver.rOhm, 2), unit: "ohm", source: driver.source },
@@ -514,8 +524,9 @@ export async function report(r: Resolved, opts: ReportOptions = {}): Promise<Rep
   const json: ReportJson = {
     generator: `st3d ${r.version}`,
     design: r.name,
-    config: r.user,
-    hash: r.hash,
+    config: asked.user,
+    hash: asked.hash,
+    rtlHash: r.hash,
     command: opts.command ?? "",
     tools: { st3d: r.version, ...tools, library: `${lib.name} (${path.basename(lib.liberty)})` },
     library: { name: lib.name, nodeNm: lib.nodeNm, voltageV: lib.voltage, liberty: lib.liberty, lef: lib.lef ?? null },

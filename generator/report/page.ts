@@ -176,13 +176,15 @@ function timing(j: ReportJson): string {
 
 function energy(j: ReportJson): string {
   const vs = viewsOf(j);
-  const parts = ["sram", "logic", "wiresBetween", "wiresInside", "leakage"] as const;
+  // the off-chip DRAM term only when the weights are streamed (some view read bytes from off-chip)
+  const dram = vs.some((v) => (j.views[v]!.energy.breakdownPj.dram ?? 0) > 0);
+  const parts = (dram ? ["sram", "logic", "wiresBetween", "wiresInside", "leakage", "dram"] : ["sram", "logic", "wiresBetween", "wiresInside", "leakage"]) as readonly ("sram" | "logic" | "wiresBetween" | "wiresInside" | "leakage" | "dram")[];
   const chart = barChart({ title: "Energy per inference", categories: vs, series: parts.map((k) => ({ name: k, values: vs.map((v) => j.views[v]!.energy.breakdownPj[k] / 1000) })), unit: "nJ", stacked: true, width: 560 });
   const rows: Cell[][] = vs.map((v) => {
     const e = j.views[v]!.energy;
     return [v, ...parts.map((k) => Number((e.breakdownPj[k] / 1000).toFixed(4))), j.views[v]!.energyPerInferenceNj, j.views[v]!.powerMw, j.views[v]!.pjPerSop ?? "–"];
   });
-  return `<div class="charts" id="energy-chart">${chart}</div>` + table(["view", "SRAM nJ", "logic nJ", "wires between blocks nJ", "wires inside blocks nJ", "leakage nJ", "total nJ", "power mW", "pJ / synaptic op"], rows) + `<p class="note">Activity of one ${esc(j.model.simulator)} run of ${esc(j.model.source)}: ${n(j.model.cycles, 0)} busy cycles, ${n(j.model.synapticOps, 0)} synaptic ops, ${n(j.model.spikes, 0)} spikes; output ${j.model.matchesGolden ? "identical to" : "DIFFERENT from"} the golden model. Same activity for every view (the 3D assemblies are cycle-equivalent to the 2D top); each view's wire capacitances and f_eff.</p>`;
+  return `<div class="charts" id="energy-chart">${chart}</div>` + table(["view", "SRAM nJ", "logic nJ", "wires between blocks nJ", "wires inside blocks nJ", "leakage nJ", ...(dram ? [`off-chip DRAM nJ (${n(j.views[vs[0]]!.energy.dram.bytes, 0)} bytes x 1.3 nJ / 8 B; up to ${n(j.views[vs[0]]!.energy.dram.pjHigh / 1000, 3)} nJ at 2.6 nJ, Horowitz ISSCC 2014)`] : []), "total nJ", "power mW", "pJ / synaptic op"], rows) + `<p class="note">Activity of one ${esc(j.model.simulator)} run of ${esc(j.model.source)}: ${n(j.model.cycles, 0)} busy cycles, ${n(j.model.synapticOps, 0)} synaptic ops, ${n(j.model.spikes, 0)} spikes; output ${j.model.matchesGolden ? "identical to" : "DIFFERENT from"} the golden model. Same activity for every view (the 3D assemblies are cycle-equivalent to the 2D top); each view's wire capacitances and f_eff.</p>`;
 }
 
 function bonds(j: ReportJson): string {

@@ -81,7 +81,8 @@ describe("st3d report tiny", () => {
     for (const v of VIEWS) {
       const x = res.json.views[v]!;
       const b = x.energy.breakdownPj;
-      expect(b.sram + b.logic + b.wiresBetween + b.wiresInside + b.leakage).toBeCloseTo(x.energy.totalPj, 0);
+      expect(b.dram).toBe(0); // weights on chip: no off-chip term
+      expect(b.sram + b.logic + b.wiresBetween + b.wiresInside + b.leakage + b.dram).toBeCloseTo(x.energy.totalPj, 0);
       expect(x.energyPerInferenceNj).toBeCloseTo(x.energy.totalPj / 1000, 2);
       expect(x.powerMw).toBeCloseTo((x.energy.totalPj * 1e-12) / (x.energy.cycles / (x.feffMHz * 1e6)) / 1e-3, 2);
       expect(x.memLatency.paths.length).toBe(res.json.views["2d"]!.memLatency.paths.length);

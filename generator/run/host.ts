@@ -106,6 +106,7 @@ function* hostProgramSteps(acc: Accelerator, model: Model, U0: number[][][]): Ge
         }
       }
   const regs = [REG.ID, ...[REG.CYCLES, REG.SYN, REG.SPIKES, REG.SPIKES_O, REG.SPIKES_S1, REG.SPIKES_H, REG.ROUTED, REG.SYN_ATTN, REG.SYN_MOE, REG.SYN_ROUTER].flatMap((x) => [x, x + 1])];
+  if (acc.ctrl.stream) regs.push(...[REG.WBEATS, REG.WBURSTS, REG.WWAIT].flatMap((x) => [x, x + 1]));
   for (let i = 0; i < 32; i++) regs.push(REG.CLASS_BASE + i);
   for (let i = 0; i < r.L * acc.ctrl.phases; i++) regs.push(REG.PHASE_BASE + i);
   for (const x of regs) {
@@ -133,6 +134,8 @@ export interface DecodedRun {
   perLayer: { block: number; phase: string; cycles: number }[];
   /** cycles of each perf class of the synaptic pool and of the router engine (while the dataflow unit is busy) */
   classes: { pool: Record<PerfClass, number>; router: Record<PerfClass, number> };
+  /** weights off chip: ctrl's WBEATS, WBURSTS, WWAIT (null: weights on chip) */
+  stream: { beats: number; bursts: number; waitCycles: number } | null;
 }
 
 /**
@@ -197,6 +200,7 @@ export function decodeReads(acc: Accelerator, prog: HostProgram, values: number[
     synRouter: r64(REG.SYN_ROUTER),
     perLayer,
     classes: { pool: cls(0), router: cls(1) },
+    stream: acc.ctrl.stream ? { beats: r64(REG.WBEATS), bursts: r64(REG.WBURSTS), waitCycles: r64(REG.WWAIT) } : null,
   };
 }
 

@@ -30,6 +30,17 @@ import { designFor, synthConfig, type PhysicalOptions } from "../physical/design
 import { activityDefines, activityMonitor, parseActivity, type Activity } from "../physical/activity.ts";
 import { gateLevelFiles } from "../physical/gatelevel.ts";
 import type { GeneratedFile } from "../core/files.ts";
+import { OFFCHIP_PLUS } from "../package/package.ts";
+import { offchipMemPlusargs } from "../blocks/weightStream/testbench.ts";
+import { poolStreamImage, poolStreamOrder } from "../blocks/weightStream/poolStream.ts";
+import { weightStreamTraffic } from "../blocks/weightStream/weightStream.ts";
+import type { SynPoolParams } from "../blocks/synPool/synPool.ts";
+import { synPoolBlock } from "../blocks/synPool/synPool.ts";
+
+/** The pool's params of a design (its weight stream, when the weights are off chip). */
+function acc0(d: Design): SynPoolParams {
+  return d.acc.blocks.find((b) => b.entry.block === synPoolBlock)!.params as SynPoolParams;
+}
 
 export class RunError extends Error {
   constructor(message: string) {
@@ -70,7 +81,55 @@ export interface RunOptions {
   netlist?: boolean;
   /** cell library and synthesis options of --netlist (and of auto/logic-on-logic partitioning) */
   physical?: PhysicalOptions;
+  /** weights off chip: the memory model's latency, cycles from a burst's AR handshake to its first beat at the earliest (default 100) */
+  memLatency?: number;
+  /** weights off chip: the memory model's bandwidth in bytes per cycle, fractions allowed (default 16) */
+  memBandwidth?: number;
 }
+
+/** Defaults of --mem-latency and --mem-bandwidth (docs/RUN.md). */
+export const MEM_LATENCY_DEFAULT = 100;
+export const MEM_BANDWIDTH_DEFAULT = 16;
+
+/** The off-chip weight traffic of a run with the weights off chip (docs/RUN.md "offchip"). */
+export interface OffchipJson {
+  /** bytes read from off-chip memory: beats x offchipBeatBits / 8 (ctrl's WBEATS) */
+  bytesRead: number;
+  /** AR bursts (ctrl's WBURSTS) */
+  bursts: number;
+  /** R beats (ctrl's WBEATS) */
+  beats: number;
+  /** cycles the pool's weight read waited for a word not yet arrived (ctrl's WWAIT) */
+  waitCycles: number;
+  /** the memory model: --mem-latency (cycles) and --mem-bandwidth (bytes per cycle) */
+  latency: number;
+  bandwidth: number;
+  /** bytes of the weights proper in the words read: beats / K x P*weightBits / 8 */
+  weightBytes: number;
+  /** padding of the image: bytesRead = weightBytes x (1 + overhead), overhead = K x W / (P*weightBits) - 1 */
+  overhead: number;
+  /** bytes of every pool layer's weights (all experts): the image without padding */
+  modelWeightBytes: number;
+  /** beat width W in bits and beats per word K */
+  beatBits: number;
+  beatsPerWord: number;
+  /** with --check: the exact traffic of the golden model's routing (each used layer fetched once; unrouted experts not at all) */
+  expected: { beats: number; bursts: number; bytes: number } | null;
+}
+
+/** A bandwidth in bytes per cycle as num / den for the memory model (den a power of ten up to 10^6). */
+export function bandwidthRatio(bw: number): { num: number; den: number } {
+  if (!(Number.isFinite(bw) && bw > 0)) throw new RunError(`--mem-bandwidth must be a positive number of bytes per cycle (got ${bw})`);
+  for (let den = 1; den <= 1e6; den *= 10) {
+    const num = Math.round(bw * den);
+    if (Math.abs(num - bw * den) < 1e-6 && num >= 1 && num < 2 ** 31) {
+      const g = gcd(num, den);
+      return { num: num / g, den: den / g };
+    }
+  }
+  throw new RunError(`--mem-bandwidth ${bw}: use at most 6 decimals (and less than 2^31 bytes per cycle)`);
+}
+const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
 
 /** run.json; docs/RUN.md documents every key (stable: add keys, never rename). */
 export interface RunJson {
@@ -119,6 +178,8 @@ export interface RunJson {
   netlist: { cells: string; library: string } | null;
   /** activity of the inference for the power model (generator/physical/activity.ts); null for --golden */
   activity: Activity | null;
+  /** hardware.weightsOnChip false: the off-chip weight traffic (null: weights on chip, or --golden) */
+  offchip: OffchipJson | null;
 }
 
 export interface RunSummary {
@@ -249,6 +310,7 @@ function baseJson(r: Resolved, opts: RunOptions, simulator: RunJson["simulator"]
     error: null,
     netlist: null,
     activity: null,
+    offchip: null,
   };
 }
 
@@ -352,6 +414,23 @@ export async function st3dRun(r: Resolved, opts: RunOptions): Promise<RunSummary
     await writeLines(cmd, prog.lines);
     const every = Math.max(1, Math.floor(prog.lines.length / 200));
     const plusargs = [`+cmd=${cmd}`, `+out=${outFile}`, `+trace=${traceFile}`, `+progress=${every}`];
+    const ws = acc0(d).stream;
+    let memLatency = 0;
+    let memBandwidth = 0;
+    if (ws) {
+      memLatency = opts.memLatency ?? MEM_LATENCY_DEFAULT;
+      memBandwidth = opts.memBandwidth ?? MEM_BANDWIDTH_DEFAULT;
+      if (!(Number.isSafeInteger(memLatency) && memLatency >= 0)) throw new RunError(`--mem-latency must be a whole number of cycles >= 0 (got ${memLatency})`);
+      const bw = bandwidthRatio(memBandwidth);
+      // the off-chip image of the weights (docs/HOST.md "Off-chip weight port"), one beat per line
+      const img = poolStreamImage(r, model, ws.beatBits);
+      const image = path.join(runDir, "offchip.hex");
+      const digits = ws.beatBits / 4;
+      await writeLines(image, img.layout.beats.map((b) => b.toString(16).padStart(digits, "0")));
+      plusargs.push(...offchipMemPlusargs(OFFCHIP_PLUS, image, { latency: memLatency, bwNum: bw.num, bwDen: bw.den * 1, arProb: 256, rProb: 256, seed: 1 }));
+    } else if (opts.memLatency !== undefined || opts.memBandwidth !== undefined) {
+      throw new RunError("--mem-latency and --mem-bandwidth set the off-chip memory model: this config keeps its weights on chip (hardware.weightsOnChip true); set hardware.weightsOnChip: false to stream them");
+    }
     if (opts.maxCycles !== undefined) {
       if (!(Number.isSafeInteger(opts.maxCycles) && opts.maxCycles > 0)) throw new RunError(`--max-cycles must be a positive integer (got ${opts.maxCycles})`);
       plusargs.push(`+maxcycles=${opts.maxCycles}`);
@@ -447,6 +526,27 @@ export async function st3dRun(r: Resolved, opts: RunOptions): Promise<RunSummary
       }),
     } satisfies Partial<RunJson>);
 
+    if (ws && dec.stream) {
+      const w = r.hw.weights;
+      const sim = res.lines.find((l) => l.startsWith("OFFCHIP "))?.split(/\s+/).map(Number);
+      if (!sim || sim[1] !== dec.stream.beats || sim[2] !== dec.stream.bursts)
+        throw new RunError(`the off-chip counters of ctrl (${dec.stream.beats} beats, ${dec.stream.bursts} bursts) differ from the memory model's handshakes (${sim ? `${sim[1]} beats, ${sim[2]} bursts` : "no OFFCHIP line"})`);
+      json.offchip = {
+        bytesRead: (dec.stream.beats * w.beatBits) / 8,
+        bursts: dec.stream.bursts,
+        beats: dec.stream.beats,
+        waitCycles: dec.stream.waitCycles,
+        latency: memLatency,
+        bandwidth: memBandwidth,
+        weightBytes: (dec.stream.beats / w.beatsPerWord) * (w.wordBits / 8),
+        overhead: w.overhead,
+        modelWeightBytes: (w.imageWords * w.wordBits) / 8,
+        beatBits: w.beatBits,
+        beatsPerWord: w.beatsPerWord,
+        expected: null,
+      };
+    }
+
     let failedCheck: string | null = null;
     if (opts.check) {
       const pc = step("check");
@@ -468,6 +568,17 @@ export async function st3dRun(r: Resolved, opts: RunOptions): Promise<RunSummary
         json.status = "check-failed";
         failedCheck = describeCheck(report);
       } else log(describeCheck(report));
+      if (ws && json.offchip) {
+        // the exact traffic of the golden routing: every used layer fetched once, an expert nobody was routed to never
+        const routed = g.stats.perLayer.map((b) => b.routedPerExpert.map((n) => n > 0));
+        const img = poolStreamImage(r, goldenModel, ws.beatBits);
+        const exp = weightStreamTraffic(ws, poolStreamOrder(img, routed).map((u) => u.desc));
+        json.offchip.expected = exp;
+        if (exp.beats !== json.offchip.beats || exp.bursts !== json.offchip.bursts) {
+          json.status = "check-failed";
+          failedCheck = [failedCheck, `off-chip traffic: the RTL read ${json.offchip.beats} beats in ${json.offchip.bursts} bursts, the golden routing needs exactly ${exp.beats} beats in ${exp.bursts} bursts`].filter(Boolean).join("\n");
+        }
+      }
     }
 
     stage.write({ path: "output.npy", kind: "data", content: outputNpy(r, dec.out) });

@@ -33,7 +33,7 @@ import { z } from "zod";
 import { ConfigError, keyLabel, listPresets, loadConfig, parseConfig } from "../config/load.ts";
 import { formatProblem } from "../config/errors.ts";
 import { nearestKey, unwrap } from "../config/validate.ts";
-import { canonicalJson, resolve, type Resolved } from "../config/resolve.ts";
+import { canonicalJson, hardwareResolved, resolve, type Resolved } from "../config/resolve.ts";
 import { configSchema, type UserConfig } from "../config/schema.ts";
 import { isMetric, METRICS, STAGES, type Objective, type StageName } from "./metrics.ts";
 
@@ -132,6 +132,8 @@ export interface Point {
   config?: UserConfig;
   resolved?: Resolved;
   configHash?: string;
+  /** points of one group share their builds (same hardware: the config hash with integration.mode 2d); the pool runs one at a time */
+  group: string;
   /** the config error when the combination is invalid */
   invalid?: string;
 }
@@ -396,6 +398,7 @@ export function expandPoints(s: SweepDef): Point[] {
         config,
         resolved,
         configHash: resolved?.hash,
+        group: resolved ? hardwareResolved(resolved).hash : stem,
         invalid,
       });
     }

@@ -124,8 +124,8 @@ export async function runPool(points: Point[], o: PoolOptions): Promise<PoolOutc
   try {
     for (;;) {
       while (!interrupted && running.size < o.jobs && queue.length) {
-        const busy = new Set([...running.values()].map((r) => r.p.key.split("-")[0]));
-        const k = queue.findIndex((p) => !busy.has(p.key.split("-")[0]));
+        const busy = new Set([...running.values()].map((r) => r.p.group));
+        const k = queue.findIndex((p) => !busy.has(p.group));
         if (k < 0) break;
         start(queue.splice(k, 1)[0]);
       }

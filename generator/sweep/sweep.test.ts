@@ -64,6 +64,14 @@ describe("sweep file", () => {
   it("accepts the committed sweep files", () => {
     for (const f of ["sweeps/tiny-4.yaml", "sweeps/default-lanes-cores-modes.yaml"]) expect(expandPoints(loadSweep(f)).length).toBe(f.includes("default") ? 24 : 4);
   });
+  it("group the points of one hardware (the four integration modes share their builds)", () => {
+    const pts = expandPoints(loadSweep("sweeps/default-lanes-cores-modes.yaml"));
+    const groups = new Map<string, string[]>();
+    for (const p of pts) groups.set(p.group, [...(groups.get(p.group) ?? []), String(p.axes["integration.mode"])]);
+    expect(groups.size, "3 lane budgets x 2 attention-core counts").toBe(6);
+    for (const modes of groups.values()) expect(modes.sort()).toEqual(["2d", "auto", "logic-on-logic", "memory-on-logic"]);
+    expect(new Set(pts.map((p) => p.key)).size, "every point its own result").toBe(24);
+  });
 });
 
 describe("points", () => {

@@ -15,7 +15,7 @@ import { fileHeader } from "../render/render.ts";
 import { residualMemory, type LogicalMemory } from "../blocks/memory/ram1r1w.ts";
 import { ctrlBlock, type CtrlParams } from "../blocks/ctrl/ctrl.ts";
 import { DATAFLOW_PHASES, dataflowBlock } from "../blocks/dataflow/dataflow.ts";
-import { synPoolBlock } from "../blocks/synPool/synPool.ts";
+import { synPoolBlock, type SynPoolParams } from "../blocks/synPool/synPool.ts";
 import type { Model } from "../model/golden.ts";
 import { type InstanceDecl, type Netlist, renderStructural, netInfo } from "./netlist.ts";
 import { memoryModulePorts, type Block, type BlockMemory, type PortDecl } from "../blocks/block.ts";
@@ -41,6 +41,10 @@ export interface TopBlock {
 /** The pool's engine port towards the dataflow unit: nets p_<port> (the dataflow's p_* pins). */
 const POOL_NET = (p: PortDecl): string => {
   if (p.name === "w_gnt") return "1'b1"; // on-chip weight banks: every weight read is granted at once
+  // weights off chip: the AXI4 read master is a chip port, the stream's counter pulses go to ctrl
+  if (p.name.startsWith("wm_")) return p.name;
+  if (p.name === "perf_beat" || p.name === "perf_burst" || p.name === "perf_wait") return `ws_${p.name.slice("perf_".length)}`;
+  if (p.name === "stream_idle") return "ws_idle";
   if (p.name === "perf_class") return "pool_class";
   if (p.name === "busy" || p.name === "out_last") return `unused_p_${p.name}`;
   return `p_${p.name}`;
@@ -89,6 +93,29 @@ export const CHIP_PORTS: PortDecl[] = [
   { name: "host_resp_rdata", dir: "output", width: 32 },
   { name: "busy", dir: "output", width: 1 },
 ];
+
+/** The off-chip weight port (weightsOnChip false): the pool's AXI4 read master, docs/HOST.md "Off-chip weight port". */
+export function weightPortDecls(addrBits: number, beatBits: number): PortDecl[] {
+  return [
+    { name: "wm_araddr", dir: "output", width: addrBits },
+    { name: "wm_arlen", dir: "output", width: 8 },
+    { name: "wm_arsize", dir: "output", width: 3 },
+    { name: "wm_arburst", dir: "output", width: 2 },
+    { name: "wm_arvalid", dir: "output", width: 1 },
+    { name: "wm_arready", dir: "input", width: 1 },
+    { name: "wm_rdata", dir: "input", width: beatBits },
+    { name: "wm_rlast", dir: "input", width: 1 },
+    { name: "wm_rvalid", dir: "input", width: 1 },
+    { name: "wm_rready", dir: "output", width: 1 },
+  ];
+}
+
+/** The chip's ports: CHIP_PORTS, and the off-chip weight port when the weights stream. */
+export function chipPorts(plan: AcceleratorPlan): PortDecl[] {
+  const pool = plan.blocks.find((b) => b.entry.block === synPoolBlock);
+  const ws = (pool?.params as SynPoolParams | undefined)?.stream;
+  return ws ? [...CHIP_PORTS, ...weightPortDecls(ws.addrBits, ws.beatBits)] : CHIP_PORTS;
+}
 
 /** Ports of a top-level block that ctrl drives or reads, and the net suffix they connect to (`<tag>_<suffix>`). */
 const CTRL_SIDE: Record<string, string> = {
@@ -168,7 +195,7 @@ export function buildAccelerator(r: Resolved): Accelerator {
   });
 
   const top = `${r.name}_top`;
-  const netlist: Netlist = { module: top, ports: CHIP_PORTS, instances };
+  const netlist: Netlist = { module: top, ports: chipPorts(plan), instances };
   netInfo(netlist); // validates: one driver per net, widths agree
   const topFile: GeneratedFile = {
     path: `${top}.v`,

@@ -39,6 +39,9 @@ export const REG = {
   SYN_ATTN: 18, // 64-bit: synaptic ops of q, k, v, o
   SYN_MOE: 20, // 64-bit: synaptic ops of router, fc1, fc2
   SYN_ROUTER: 22, // 64-bit: synaptic ops of the router engine
+  WBEATS: 24, // 64-bit: off-chip weight beats received (bytes = WBEATS x offchipBeatBits / 8); weightsOnChip false only
+  WBURSTS: 26, // 64-bit: off-chip weight bursts (AR handshakes); weightsOnChip false only
+  WWAIT: 28, // 64-bit: cycles the pool's weight read waited for a word from off-chip (rd_re && !rd_gnt); weightsOnChip false only
   CLASS_BASE: 0x40, // 40-bit (lo, hi) cycles of perf class c of the pool (engine 0) / router (engine 1) at CLASS_BASE + 2*(8*engine + c)
   PHASE_BASE: 0x100, // 32-bit busy cycles of (block b, phase p = 1..9) at PHASE_BASE + b*phases + p - 1
 } as const;
@@ -59,6 +62,13 @@ export const COUNTER_REGS: readonly { reg: keyof typeof REG; sig: string }[] = [
   { reg: "SYN_ATTN", sig: "syn_a" },
   { reg: "SYN_MOE", sig: "syn_m" },
   { reg: "SYN_ROUTER", sig: "syn_r" },
+];
+
+/** The counters of the off-chip weight stream (hardware.weightsOnChip false): the ctrl inputs ws_beat, ws_burst, ws_wait count while busy. */
+export const STREAM_COUNTER_REGS: readonly { reg: keyof typeof REG; sig: string }[] = [
+  { reg: "WBEATS", sig: "w_beats" },
+  { reg: "WBURSTS", sig: "w_bursts" },
+  { reg: "WWAIT", sig: "w_wait" },
 ];
 
 /** How a memory is seen through the host port: ceil(width/32) 32-bit fields, index (word << fieldBits) | field. */
@@ -92,6 +102,8 @@ export interface CtrlParams {
   counterIdxBits: number;
   /** width of the perf-class counters (40: 10^12 cycles) */
   classBits: number;
+  /** the pool's weights stream from off-chip: ws_beat / ws_burst / ws_wait inputs and STREAM_COUNTER_REGS */
+  stream: boolean;
 }
 
 /** A memory on the host port (its capacity against HOST_INDEX_BITS is checked at validation: generator/config/validate.ts). */
@@ -121,6 +133,7 @@ export function ctrlParams(r: Resolved, umem: LogicalMemory, hostMems: { mem: Lo
     phaseBits: idxBits(phases + 1),
     counterIdxBits: Math.max(idxBits(r.L * phases), idxBits(phases + 1)),
     classBits: 40,
+    stream: !r.hw.weights.onChip,
   };
 }
 
@@ -177,7 +190,8 @@ export function ctrlContext(p: CtrlParams) {
     clsMsb: p.classBits - 1,
     clsBits: p.classBits,
     clsHi: p.classBits > 32 ? `{ ${ulit(64 - p.classBits, 0)}, ccnt[r_idx[4:1]][${p.classBits - 1}:32] }` : "32'd0",
-    counterRegs: COUNTER_REGS.map((c) => ({ lo: ulit(8, REG[c.reg]), hi: ulit(8, REG[c.reg] + 1), sig: c.sig })),
+    stream: p.stream,
+    counterRegs: [...COUNTER_REGS, ...(p.stream ? STREAM_COUNTER_REGS : [])].map((c) => ({ lo: ulit(8, REG[c.reg]), hi: ulit(8, REG[c.reg] + 1), sig: c.sig })),
     phaseEnd: REG.PHASE_BASE + p.L * p.phases,
     counterPad: p.counterIdxBits - p.phaseBits,
   };

@@ -26,6 +26,7 @@ import { linearEngineParams, renderLinearEngine, type LinearEngineParams } from 
 import { logicalMemory, residualMemory, type LogicalMemory, type MemKind, type MemPorts } from "../memory/ram1r1w.ts";
 import { renderTopkRouter, topkRouterParams, type TopkRouterParams } from "../topkRouter/topkRouter.ts";
 import { dataflowCycles, type BlockWork, type DataflowCycles } from "./cycles.ts";
+import { OFFCHIP_ADDR_BITS } from "../../config/resolve.ts";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -170,6 +171,26 @@ export interface DataflowParams {
   /** the residual memory the u_* port expects (instantiated and muxed by the top, not owned) */
   umem: LogicalMemory;
   ports: DataflowPort[];
+  /** hardware.weightsOnChip false: the layer descriptors this unit sends to the pool's weight stream (undefined: weights on chip) */
+  stream?: DescriptorParams;
+}
+
+/**
+ * The descriptor sequencer (weights streamed from off-chip): layers in the off-chip image order
+ * of ../weightStream/poolStream.ts (per block q, k, v, o, then fc1, fc2 of each expert), each
+ * `bytes` long, those of an expert with no routed row skipped.
+ */
+export interface DescriptorParams {
+  /** ld_base: the off-chip byte address */
+  addrBits: number;
+  /** ld_words: 0 .. the half depth */
+  countBits: number;
+  /** words of q/k/v/o, fc1, fc2 */
+  layerW: number;
+  fc1W: number;
+  fc2W: number;
+  /** off-chip bytes of one word: K beats */
+  wordBytes: number;
 }
 
 export interface FeederParams {
@@ -251,6 +272,9 @@ export function dataflowParams(r: Resolved): DataflowParams {
     umem,
     ports: [],
   };
+  const w = r.hw.weights;
+  if (!w.onChip)
+    p.stream = { addrBits: OFFCHIP_ADDR_BITS, countBits: unsignedBitsFor(w.halfDepth), layerW: g.layerW, fc1W: g.tilesF * D, fc2W: g.tilesD * F, wordBytes: (w.beatsPerWord * w.beatBits) / 8 };
   p.ports = dataflowPorts(p);
   return p;
 }
@@ -288,6 +312,13 @@ function dataflowPorts(p: DataflowParams): DataflowPort[] {
   add("p_out_tag", "input", g.rowBits);
   add("p_out_tile", "input", p.tileBits);
   add("p_out_data", "input", g.P * p.accBits);
+  if (p.stream) {
+    // layer descriptors of the pool's weight stream (weights off chip)
+    add("p_ld_valid", "output");
+    add("p_ld_ready", "input");
+    add("p_ld_base", "output", p.stream.addrBits);
+    add("p_ld_words", "output", p.stream.countBits);
+  }
   // umem client port
   add("u_re", "output");
   add("u_raddr", "output", p.uAddrBits);
@@ -357,7 +388,29 @@ export function dataflowContext(p: DataflowParams) {
     decl: `${q.dir === "input" ? "input " : "output"} wire ${q.width > 1 || vecPort(q.name) ? `[${q.width - 1}:0] ` : ""}${q.name}`,
     sep: i === p.ports.length - 1 ? "" : ",",
   }));
+  const sq = p.stream;
+  const seq = sq
+    ? {
+        aMsb: sq.addrBits - 1,
+        LEMsb: L * E - 1,
+        LMsb: L - 1,
+        layerBytes: ulit(sq.addrBits, g.layerW * sq.wordBytes),
+        fc1Bytes: ulit(sq.addrBits, sq.fc1W * sq.wordBytes),
+        fc2Bytes: ulit(sq.addrBits, sq.fc2W * sq.wordBytes),
+        expBytes: ulit(sq.addrBits, (sq.fc1W + sq.fc2W) * sq.wordBytes),
+        layerW: ulit(sq.countBits, sq.layerW),
+        fc1W: ulit(sq.countBits, sq.fc1W),
+        fc2W: ulit(sq.countBits, sq.fc2W),
+        addr0: ulit(sq.addrBits, 0),
+        eZero: ulit(E, 0),
+        lZero: ulit(L, 0),
+        bkLastBlock: ulit(p.bkBits, L - 1),
+        blocks: [...Array(L).keys()].map((b) => ({ b, bkLit: ulit(p.bkBits, b), lsb: b * E })),
+      }
+    : undefined;
   return {
+    stream: !!sq,
+    ...(seq ? { seq } : {}),
     module: p.module,
     L,
     T,

@@ -10,7 +10,7 @@
  */
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import type { Resolved } from "../../config/resolve.ts";
+import { OFFCHIP_ADDR_BITS, type Resolved } from "../../config/resolve.ts";
 import type { GeneratedFile } from "../../core/files.ts";
 import type { Model } from "../../model/golden.ts";
 import { renderVerilog } from "../../render/render.ts";
@@ -20,12 +20,16 @@ import { linearEngineContext, renderLinearEngine, type LinearEngineParams } from
 import { dataflowGeometry, dataflowImages, type DataflowMemory } from "../dataflow/dataflow.ts";
 import { linearEngineParams } from "../linearEngine/linearEngine.ts";
 import { idxBits } from "../../util/bits.ts";
+import { resizeU, ulit } from "../../render/verilog.ts";
+import { renderWeightStream, weightStreamParams, type WeightStreamParams } from "../weightStream/weightStream.ts";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
 export interface SynPoolParams {
   module: string;
   engine: LinearEngineParams;
+  /** hardware.weightsOnChip false: the weight stream that replaces the banks (undefined: banks wp<b>) */
+  stream?: WeightStreamParams;
   /** weight banks: one per block (bank b holds block b's layers at the same local addresses) */
   banks: number;
   bankBits: number;
@@ -44,6 +48,13 @@ export function synPoolParams(r: Resolved): SynPoolParams {
     role: `weights of every pool layer of block ${b}: q/k/v/o at l*tilesD*D, expert e at 4*tilesD*D + e*perExpW (fc1, then fc2 at + tilesF*D); word + j*fanin + c, lane l = weight[j*P+l][c]`,
   });
   const bp: LogicalMemory = logicalMemory(`${r.name}_mem_bp`, "pool biases of all blocks", g.bpDepth, g.P * r.biasBits, { kind: "weights", ports: "1rw" });
+  const bpMem: DataflowMemory = { mem: bp, prefix: "bp", access: "read", hostWritable: true, role: "biases of every pool layer: block b at b*blockB, word + j, lane l = bias[j*P+l]" };
+  const w = r.hw.weights;
+  if (!w.onChip) {
+    // the weights stream from off-chip: one layer per half, the dataflow unit sends the descriptors in the pool's order of use
+    const stream = weightStreamParams(r, { maxLayerWords: w.halfDepth, beatBits: w.beatBits, wordBits: w.wordBits, addrBits: OFFCHIP_ADDR_BITS, maxLead: poolLayersPerInference(g) });
+    return { module: `${r.name}_synPool`, engine, stream, banks: g.L, bankBits: idxBits(g.L), memories: [...stream.memories, bpMem] };
+  }
   return {
     module: `${r.name}_synPool`,
     engine,
@@ -51,8 +62,32 @@ export function synPoolParams(r: Resolved): SynPoolParams {
     bankBits: idxBits(g.L),
     memories: [
       ...[...Array(g.L).keys()].map(bank),
-      { mem: bp, prefix: "bp", access: "read", hostWritable: true, role: "biases of every pool layer: block b at b*blockB, word + j, lane l = bias[j*P+l]" },
+      bpMem,
     ],
+  };
+}
+
+/** Pool layers of an inference at most (every expert routed): the weight stream's maxLead (use_done may come before the DMA took a layer). */
+export function poolLayersPerInference(g: { L: number; E: number }): number {
+  return g.L * (4 + 2 * g.E);
+}
+
+function streamContext(p: SynPoolParams) {
+  const ws = p.stream;
+  if (!ws) return { stream: false };
+  const eA = p.engine.wAddrBits;
+  const sA = ws.wAddrBits;
+  return {
+    stream: true,
+    wsModule: ws.module,
+    addrMsb: ws.addrBits - 1,
+    countMsb: ws.countBits - 1,
+    beatMsb: ws.beatBits - 1,
+    wsAddrMsb: sA - 1,
+    rdAddr: resizeU("w_raddr", eA, sA),
+    /** engine address bits above the half's (a layer starts at word 0 of its half) */
+    unusedRaddr: eA > sA ? `w_raddr[${eA - 1}:${sA}]` : undefined,
+    zeroWbase: ulit(eA, 0),
   };
 }
 
@@ -60,6 +95,7 @@ export function renderSynPool(r: Resolved, p: SynPoolParams): GeneratedFile[] {
   const e = linearEngineContext(p.engine);
   return [
     renderVerilog(r, path.join(here, "synPool.v.hbs"), `${p.module}.v`, `synaptic lane pool (${p.engine.lanes} lanes)`, {
+      ...streamContext(p),
       module: p.module,
       engineModule: p.engine.module,
       lanes: p.engine.lanes,
@@ -79,13 +115,15 @@ export function renderSynPool(r: Resolved, p: SynPoolParams): GeneratedFile[] {
       bWordMsb: e.bWordMsb,
     }),
     ...renderLinearEngine(r, p.engine),
+    ...(p.stream ? renderWeightStream(r, p.stream) : []),
   ];
 }
 
-/** The pool's host-written memories for a model: weight bank b (wp<b>) and the biases (bp). */
+/** The pool's host-written memories for a model: weight bank b (wp<b>, weights on chip only) and the biases (bp). */
 export function synPoolImages(r: Resolved, p: SynPoolParams, model: Model): Map<string, bigint[]> {
   const img = dataflowImages(r, dataflowGeometry(r), model);
   const mod = (prefix: string) => p.memories.find((m) => m.prefix === prefix)!.mem.module;
+  if (p.stream) return new Map<string, bigint[]>([[mod("bp"), img.bp]]);
   return new Map<string, bigint[]>([...img.wp.map((words, b): [string, bigint[]] => [mod(`wp${b}`), words]), [mod("bp"), img.bp]]);
 }
 
