@@ -71,17 +71,18 @@ export const RENT_BISECTION_EPSILON: Constant = {
  * (weights streamed from off-chip, hardware.weightsOnChip false).  The energy model charges the
  * low end (DRAM_ENERGY_64.value) per 8 bytes read; the high end is reported beside it.
  */
+const HOROWITZ_DRAM = "Horowitz, 'Computing's energy problem (and what we can do about it)', ISSCC 2014 (45 nm): DRAM 1.3-2.6 nJ per 64-bit access";
 export const DRAM_ENERGY_64: Constant = {
   name: "dram.energyPer64bitAccess",
   value: 1300,
   unit: "pJ per 64-bit access",
-  source: "Horowitz, 'Computing's energy problem (and what we can do about it)', ISSCC 2014 (45 nm): DRAM 1.3-2.6 nJ per 64-bit access; the low end",
+  source: `${HOROWITZ_DRAM}; the low end`,
 };
 export const DRAM_ENERGY_64_HIGH: Constant = {
   name: "dram.energyPer64bitAccessHigh",
   value: 2600,
   unit: "pJ per 64-bit access",
-  source: "Horowitz, 'Computing's energy problem (and what we can do about it)', ISSCC 2014 (45 nm): DRAM 1.3-2.6 nJ per 64-bit access; the high end (reported as the upper bound of the DRAM term)",
+  source: `${HOROWITZ_DRAM}; the high end (reported as the upper bound of the DRAM term)`,
 };
 
 /** Energy of reading `bytes` from off-chip DRAM, pJ: bytes / 8 64-bit accesses x the constant (low end, and the high end). */
