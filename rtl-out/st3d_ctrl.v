@@ -528,7 +528,7 @@ module st3d_ctrl (
   // Per (block, phase): busy cycles of the dataflow unit; per engine and perf class: cycles while it is busy.
   reg  [63:0] cycles;
   reg  [63:0] b_syn_a, b_syn_x, b_syn_r, b_spk, b_spk_o, b_spk_s1, b_spk_h, b_routed;
-  reg  [31:0] pcnt [0:35];
+  wire [1151:0] pcnt;   // phase counter c at bits [32c +: 32] (one register per counter: g_pcnt below)
   reg  [39:0] ccnt [0:15];
   wire [63:0] syn_a  = d_perf_syn_attn - b_syn_a;
   wire [63:0] syn_x  = d_perf_syn_ffn - b_syn_x;
@@ -543,7 +543,23 @@ module st3d_ctrl (
   // phase counter index: block * 9 + phase - 1
   wire [5:0]  cidx = d_blk * 6'd9 + { 2'd0, d_phase[3:0] } - 6'd1;
   wire                        cvalid = (d_phase != 4'd0) && (d_phase <= 4'd9);
+  wire [35:0] csel = 36'd1 << cidx;   // one-hot cidx
   integer ci;
+
+  // One always block per phase counter: a reset loop over an array of them would need
+  // unrolling (Verilator refuses delayed assignments to an array in a loop it does not unroll,
+  // beyond --unroll-count 64: BLKLOOPINIT).
+  genvar gc;
+  generate
+    for (gc = 0; gc <= 35; gc = gc + 1) begin : g_pcnt
+      reg [31:0] n;
+      always @(posedge clk) begin
+        if (start_cmd && !busy) n <= 32'd0;
+        else if (busy && cvalid && csel[gc]) n <= n + 32'd1;
+      end
+      assign pcnt[gc*32 +: 32] = n;
+    end
+  endgenerate
 
   always @(posedge clk) begin
     if (start_cmd && !busy) begin
@@ -556,11 +572,9 @@ module st3d_ctrl (
       b_spk_s1 <= d_perf_spk_s1;
       b_spk_h  <= d_perf_spk_h;
       b_routed <= d_perf_routed;
-      for (ci = 0; ci <= 35; ci = ci + 1) pcnt[ci] <= 32'd0;
       for (ci = 0; ci < 16; ci = ci + 1) ccnt[ci] <= 40'd0;
     end else if (busy) begin
       cycles <= cycles + 64'd1;
-      if (cvalid) pcnt[cidx] <= pcnt[cidx] + 32'd1;
       if (d_busy) begin
         ccnt[{1'b0, pool_class}] <= ccnt[{1'b0, pool_class}] + 40'd1;
         ccnt[{1'b1, d_rt_class}] <= ccnt[{1'b1, d_rt_class}] + 40'd1;
@@ -569,11 +583,12 @@ module st3d_ctrl (
   end
 
   // ------------------------------------------------------------------ register reads
+  wire [5:0] pidx = r_idx[5:0];   // r_idx - PHASE_BASE for PHASE_BASE <= r_idx < phaseEnd
   reg [31:0] reg_rdata;
   always @(*) begin
     reg_rdata = 32'd0;
     if (r_idx >= 24'd256) begin
-      if (r_idx < 24'd292) reg_rdata = pcnt[r_idx[5:0]];
+      if (r_idx < 24'd292) reg_rdata = pcnt[{ pidx, 5'd0 } +: 32];
     end else if (r_idx >= 24'd64 && r_idx < 24'd96) begin
       reg_rdata = r_idx[0] ? { 24'd0, ccnt[r_idx[4:1]][39:32] } : ccnt[r_idx[4:1]][31:0];
     end else begin

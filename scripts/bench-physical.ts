@@ -11,7 +11,7 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { spawn } from "node:child_process";
+import { st3dChild } from "./st3dChild.ts";
 
 const args = process.argv.slice(2);
 const opt = (k: string, d: string) => {
@@ -27,14 +27,7 @@ fs.mkdirSync(root, { recursive: true });
 const cache = path.join(root, `cache-${Date.now().toString(36)}`);
 
 function st3d(argv: string[]): Promise<{ code: number; seconds: number; out: string }> {
-  const t0 = Date.now();
-  return new Promise((res) => {
-    const p = spawn("nice", ["-n", "10", "node", "bin/st3d.js", ...argv], { env: { ...process.env, ST3D_CACHE: cache, ST3D_PROGRESS: "plain" } });
-    let out = "";
-    p.stdout.on("data", (d) => (out += d));
-    p.stderr.on("data", (d) => process.stderr.write(d));
-    p.on("close", (code) => res({ code: code ?? 1, seconds: (Date.now() - t0) / 1000, out }));
-  });
+  return st3dChild(argv, { ST3D_CACHE: cache });
 }
 
 async function step(name: string, argv: string[], times: Record<string, number>): Promise<string> {

@@ -41,6 +41,7 @@ import { defaultJobs, runPool } from "../physical/pool.ts";
 import { measureRent, moduleHypergraph, type RentFit } from "./rent.ts";
 import { blockWires, interNets, viewWire, type BlockWire, type ViewWire } from "./wirelength.ts";
 import { memoryPaths, pathLatencies, wireDelayModel, type MemPath, type WireDelayModel } from "./latency.ts";
+import { weightStore, type WeightStore } from "./weightStore.ts";
 import { DRAM_ENERGY_64, DRAM_ENERGY_64_HIGH, ELMORE_50, MACRO_UTILIZATION, minimumDriver, PUBLISHED, RENT_BISECTION_EPSILON, RENT_FIT_MAX_FRACTION, RENT_FIT_MIN_GATES, REPEATER_COEFF, UTILIZATION, type Constant, type PublishedRange } from "./constants.ts";
 
 export const VIEWS = ["2d", "memory-on-logic", "logic-on-logic", "auto"] as const;
@@ -88,6 +89,27 @@ export interface ViewDetail extends ViewSummary {
   timing: { periodNs: number; worstSlackNs: number; wnsNs: number; tnsNs: number; critical: { startpoint: string; endpoint: string; arrivalNs: number; blocks: { block: string; delayNs: number }[] } | null; parasiticNets: number; parasiticBits: number };
   energy: { breakdownPj: { sram: number; logic: number; wiresBetween: number; wiresInside: number; leakage: number; dram: number }; dram: { bytes: number; pjHigh: number }; totalPj: number; cycles: number; seconds: number; blocks: { block: string; activity: number; totalPj: number; logicPj: number; wiresInsidePj: number; sramPj: number; leakagePj: number }[] };
   memLatency: { meanPs: number | null; meanCycles: number | null; paths: MemPath[] };
+  /** the on-chip weight storage (pool weight banks, or the streamed weights' buffer halves): bits, areas, die(s), share of the footprint (./weightStore.ts) */
+  weightStore: WeightStore;
+}
+
+/** The run's off-chip weight traffic (run.json offchip; null: the weights are on chip). */
+export interface ModelOffchip {
+  /** bytes read from off-chip memory in the inference (beats x beatBits / 8) */
+  bytesRead: number;
+  /** bytes of the weights proper in them, and of every pool layer's weights (all experts) */
+  weightBytes: number;
+  modelWeightBytes: number;
+  /** zero padding of the beats: bytesRead = weightBytes x (1 + padding) */
+  padding: number;
+  bursts: number;
+  beats: number;
+  beatBits: number;
+  /** cycles the pool's weight read waited for a word not yet arrived */
+  waitCycles: number;
+  /** the memory model of the run: latency (cycles), bandwidth (bytes per cycle) */
+  memLatencyCycles: number;
+  memBandwidthBytesPerCycle: number;
 }
 
 export interface Ratio {
@@ -115,7 +137,7 @@ export interface ReportJson {
   tools: Record<string, string>;
   library: { name: string; nodeNm: number; voltageV: number; liberty: string; lef: string | null };
   clock: { targetMHz: number; periodNs: number; source: string; ioDelayFraction: number };
-  model: { source: string; weights: string | null; input: string | null; density: number | null; seed: number | null; simulator: string; cycles: number; synapticOps: number; spikes: number; matchesGolden: boolean };
+  model: { source: string; weights: string | null; input: string | null; density: number | null; seed: number | null; simulator: string; cycles: number; synapticOps: number; spikes: number; matchesGolden: boolean; weightsOnChip: boolean; offchip: ModelOffchip | null };
   constants: Constant[];
   published: PublishedRange[];
   blocks: { inst: string; module: string; kind: string; cellAreaUm2: number; macroAreaUm2: number; cells: number; macros: Record<string, number>; rentP: number; rentSource: string; nets: number; donathPitches: number; pitchUm: number; intraWireUm: number }[];
@@ -220,11 +242,30 @@ async function activityRun(r: Resolved, opts: ReportOptions, t: Timings): Promis
         synapticOps: Number(json.synapticOps),
         spikes: Number(json.spikes),
         matchesGolden: e.value.golden,
+        weightsOnChip: r.hw.weights.onChip,
+        offchip: offchipOf(json),
       },
     };
   } finally {
     if (tmpModel) fs.rmSync(tmpModel, { recursive: true, force: true });
   }
+}
+
+function offchipOf(json: RunJson): ModelOffchip | null {
+  const o = json.offchip;
+  if (!o) return null;
+  return {
+    bytesRead: o.bytesRead,
+    weightBytes: o.weightBytes,
+    modelWeightBytes: o.modelWeightBytes,
+    padding: rd(o.overhead, 6),
+    bursts: o.bursts,
+    beats: o.beats,
+    beatBits: o.beatBits,
+    waitCycles: o.waitCycles,
+    memLatencyCycles: o.latency,
+    memBandwidthBytesPerCycle: o.bandwidth,
+  };
 }
 
 /** Rent fits of the mapped modules (cached by the mapped netlist). */
@@ -468,6 +509,7 @@ export async function report(asked: Resolved, opts: ReportOptions = {}): Promise
         meanCycles: meanPs === null ? null : rd(meanPs / (periodNs * 1000), 4),
         paths: paths.map((x) => ({ ...x, clkToQPs: rd(x.clkToQPs, 2), lengthUm: rd(x.lengthUm, 2), wirePs: rd(x.wirePs, 2), bondPs: rd(x.bondPs, 3), totalPs: rd(x.totalPs, 2), cycles: rd(x.cycles, 4) })),
       },
+      weightStore: weightStore(d, fp),
     };
   }
 

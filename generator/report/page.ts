@@ -2,11 +2,13 @@
  * report.html: the 2D-vs-3D report as one self-contained page (generator/html: inline CSS and
  * SVG, no script, no network), from report.json alone, deterministic.  Sections: the answer
  * (the four views side by side, 3D/2D beside the paper's ranges), area by block and tier,
+ * the on-chip weight storage of every view against its footprint and the off-chip traffic,
  * floorplans of every die, wirelength, memory-access latency, frequency, energy and power,
  * bonds against the budget, Rent exponents, every constant with its source, tools.
  * Test hooks (generator/report/report.test.ts): `rect.bar[data-series=<block>]` in the
  * "area by die" chart (one non-zero bar per block and view), `svg.floorplan` (one per die),
- * `rect.bar` of the latency chart (one per path and view).
+ * `rect.bar` of the latency chart (one per path and view), `table.weight-store` (one row per
+ * view) and `#offchip-traffic` (weights streamed only).
  */
 import { esc, page, table, type Cell } from "../html/html.ts";
 import { barChart, rectsSvg, scatter } from "../html/svg.ts";
@@ -23,6 +25,9 @@ const METRICS: Metric[] = [
   { label: "silicon (all dies)", unit: "mm²", get: (v) => mm2(v.siliconUm2), digits: 4, key: "silicon" },
   { label: "standard-cell area", unit: "mm²", get: (v) => mm2(v.cellAreaUm2), digits: 4 },
   { label: "macro area", unit: "mm²", get: (v) => mm2(v.macroAreaUm2), digits: 4 },
+  { label: "on-chip weight storage", unit: "kbit", get: (v) => v.weightStore.bits / 1024, digits: 2 },
+  { label: "on-chip weight storage area", unit: "mm²", get: (v) => mm2(v.weightStore.areaUm2), digits: 4 },
+  { label: "weight storage / footprint", unit: "%", get: (v) => 100 * v.weightStore.footprintShare, digits: 2 },
   { label: "wirelength", unit: "m", get: (v) => v.wirelengthUm / 1e6, digits: 4, key: "wirelength" },
   { label: "bonds", unit: "", get: (v) => v.bonds, digits: 0 },
   { label: "bond budget", unit: "", get: (v) => v.bondBudget, digits: 0 },
@@ -94,6 +99,55 @@ function areaByDie(j: ReportJson): string {
   const chart = barChart({ title: "Area of every die by block (cells / utilization + macros)", categories: cats, series, unit: "mm²", stacked: true, width: 900, height: 380 });
   const rows: Cell[][] = j.blocks.map((b) => [b.inst, b.module, b.kind, b.cells, Number((b.cellAreaUm2 / 1e6).toFixed(5)), Number((b.macroAreaUm2 / 1e6).toFixed(5)), ...vs.filter((v) => v !== "2d").map((v) => j.views[v]!.tiers[b.inst])]);
   return `<div class="charts" id="area-chart">${chart}</div><p class="note">MoL = memory-on-logic, LoL = logic-on-logic; bot / top = bottom / top die. Each block is one segment of exactly one die per view.</p>` + table(["instance", "module", "kind", "cells", "cell area mm²", "macro area mm²", ...vs.filter((v) => v !== "2d").map((v) => `tier (${v})`)], rows);
+}
+
+function weights(j: ReportJson): string {
+  const vs = viewsOf(j);
+  const ws = (v: ViewId) => j.views[v]!.weightStore;
+  const streamed = !j.model.weightsOnChip;
+  const what = streamed ? "the two halves of the global weight buffer (hardware.weightsOnChip false: the pool's weights stream from off-chip)" : "the pool's weight banks, one per block (hardware.weightsOnChip true: every pool weight resident on chip)";
+  const rows: Cell[][] = vs.map((v) => {
+    const w = ws(v);
+    return [
+      v,
+      w.placement === "buffer" ? "buffer halves" : "weight banks",
+      w.instances.length,
+      w.bits,
+      Number((w.macroAreaUm2 / 1e6).toFixed(5)),
+      Number((w.cellAreaUm2 / 1e6).toFixed(5)),
+      Number((w.areaUm2 / 1e6).toFixed(5)),
+      w.dies.map((d) => (w.dies.length > 1 ? `${d.die} (${d.instances})` : d.die)).join(", "),
+      Number(mm2(j.views[v]!.footprintUm2).toFixed(5)),
+      { text: `${(100 * w.footprintShare).toFixed(2)} %`, cls: "l" },
+    ];
+  });
+  const inst: Cell[][] = ws("2d").instances.map((x) => [x.inst, x.module, `${x.depth} × ${x.width}`, x.bits, x.impl === "sram" ? "SRAM macro" : "flip-flops", ...vs.map((v) => ws(v).instances.find((y) => y.inst === x.inst)!.die)]);
+  const o = j.model.offchip;
+  const dram = (v: ViewId) => j.views[v]!.energy;
+  const lo = j.constants.find((c) => c.name === "dram.energyPer64bitAccess");
+  const hi = j.constants.find((c) => c.name === "dram.energyPer64bitAccessHigh");
+  const traffic = o
+    ? `<table id="offchip-traffic"><tr><th class="l">off-chip traffic per inference</th><th>value</th></tr>` +
+      [
+        ["bytes read", n(o.bytesRead, 0)],
+        ["weight bytes in them (padding of the beats)", `${n(o.weightBytes, 0)} (${(100 * o.padding).toFixed(2)} %)`],
+        ["bytes of every pool layer's weights (all experts)", n(o.modelWeightBytes, 0)],
+        ["read / model weights", o.modelWeightBytes ? `${((100 * o.bytesRead) / o.modelWeightBytes).toFixed(1)} %` : "–"],
+        ["AXI bursts, beats (W bits)", `${n(o.bursts, 0)}, ${n(o.beats, 0)} (${o.beatBits})`],
+        ["cycles waiting for a weight", n(o.waitCycles, 0)],
+        ["memory model", `latency ${o.memLatencyCycles} cycles, ${o.memBandwidthBytesPerCycle} bytes / cycle`],
+        ["DRAM energy", `${n(dram(vs[0]).breakdownPj.dram / 1000, 3)} nJ (${n(o.bytesRead / 8, 0)} 64-bit accesses × ${lo ? n(lo.value / 1000, 2) : "–"} nJ; ${n(dram(vs[0]).dram.pjHigh / 1000, 3)} nJ at ${hi ? n(hi.value / 1000, 2) : "–"} nJ), the same in every view`],
+      ]
+        .map(([k, v]) => `<tr><td class="l">${esc(k)}</td><td>${esc(v)}</td></tr>`)
+        .join("\n") +
+      `</table>`
+    : `<p class="note">No off-chip weight traffic: every pool weight is resident on chip (no DRAM term in the energy).</p>`;
+  return (
+    `<p class="note">On-chip weight storage: ${esc(what)}. Areas from the synthesized / macro areas of the instances (cells / utilization + macros, as in the floorplan); the share is of the view's footprint.</p>` +
+    table(["view", "storage", "instances", "bits", "macro area mm²", "cell area mm²", "area mm²", "die", "footprint mm²", "share of footprint"], rows, { cls: "weight-store" }) +
+    table(["instance", "module", "words × bits", "bits", "built of", ...vs.map((v) => `die (${v})`)], inst) +
+    traffic
+  );
 }
 
 function floorplans(j: ReportJson): string {
@@ -218,6 +272,7 @@ export function reportPage(j: ReportJson): string {
       { id: "summary", title: "The four views side by side", html: summary(j) },
       { id: "paper", title: "st3d beside the paper's published ranges", html: published(j) },
       { id: "area", title: "Area by block and tier", html: areaByDie(j) },
+      { id: "weights", title: "On-chip weight storage against the footprint, off-chip traffic", html: weights(j) },
       { id: "floorplans", title: "Floorplans of every die", html: floorplans(j) },
       { id: "wirelength", title: "Wirelength", html: wirelength(j) },
       { id: "latency", title: "Memory-access latency", html: latency(j) },

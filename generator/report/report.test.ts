@@ -33,6 +33,7 @@ describe("st3d report tiny", () => {
     expect(Object.keys(j.views)).toEqual([...VIEWS]);
     for (const v of VIEWS) for (const k of KEYS) expect(j.views[v], `${v}.${k}`).toHaveProperty(k);
     for (const k of ["config", "hash", "tools", "constants"]) expect(j).toHaveProperty(k);
+    for (const v of VIEWS) for (const k of ["placement", "bits", "macroAreaUm2", "cellAreaUm2", "areaUm2", "footprintShare", "dies", "instances"]) expect(j.views[v]!.weightStore, `${v}.weightStore.${k}`).toHaveProperty(k);
     expect(j.model.matchesGolden).toBe(true);
     const again = await report(resolve(loadConfig("tiny")), { density: 0.15, seed: 1, command: "st3d report tiny (test)" });
     expect(JSON.stringify(again.json)).toBe(JSON.stringify(j));
@@ -49,6 +50,40 @@ describe("st3d report tiny", () => {
       expect(x.cellAreaUm2).toBeCloseTo(res.json.views["2d"]!.cellAreaUm2, 0);
       expect(x.dies.reduce((a, d) => a + d.cellAreaUm2 + d.macroAreaUm2, 0)).toBeCloseTo(x.cellAreaUm2 + x.macroAreaUm2, 0);
     }
+  });
+
+  it("weights on chip: the weight storage is the pool's banks, with their synthesized areas, on the die of their tier", () => {
+    const j = res.json;
+    const r = resolve(loadConfig("tiny"));
+    expect(j.model.weightsOnChip).toBe(true);
+    expect(j.model.offchip).toBeNull();
+    for (const v of VIEWS) {
+      const x = j.views[v]!;
+      const w = x.weightStore;
+      expect(w.placement).toBe("banks");
+      // one bank per block, every pool word of the block: the whole model's pool weights
+      expect(w.instances.map((i) => i.inst)).toEqual([...Array(r.L).keys()].map((b) => `u_mem_p_wp${b}`));
+      expect(w.bits).toBe(r.hw.weights.imageWords * r.hw.weights.wordBits);
+      for (const i of w.instances) {
+        const b = j.blocks.find((y) => y.inst === i.inst)!;
+        expect(i.macroAreaUm2, i.inst).toBeCloseTo(b.macroAreaUm2, 0);
+        expect(i.cellAreaUm2, i.inst).toBeCloseTo(b.cellAreaUm2, 0);
+        expect(i.impl).toBe(b.macroAreaUm2 > 0 ? "sram" : "flip-flops");
+        expect(i.tier).toBe(x.tiers[i.inst]);
+        const die = x.dies.find((d) => d.name === i.die)!;
+        expect(die.tier).toBe(i.tier);
+        expect(die.blocks.find((y) => y.inst === i.inst)!.areaUm2).toBe(i.areaUm2);
+      }
+      expect(w.instances.some((i) => i.impl === "sram")).toBe(true); // 192 x 32 bits > macroMinBits
+      expect(w.areaUm2).toBeCloseTo(w.instances.reduce((a, i) => a + i.areaUm2, 0), 0);
+      expect(w.footprintShare).toBeCloseTo(w.areaUm2 / x.footprintUm2, 4);
+      expect(w.footprintShare).toBeGreaterThan(0);
+      expect(w.footprintShare).toBeLessThanOrEqual(1);
+      expect(w.dies.reduce((a, d) => a + d.areaUm2, 0)).toBeCloseTo(w.areaUm2, 0);
+    }
+    // memory-on-logic: the global buffers / banks sit on the top die
+    expect(j.views["memory-on-logic"]!.weightStore.dies.map((d) => d.die)).toEqual(["top"]);
+    expect(j.views["2d"]!.weightStore.dies.map((d) => d.die)).toEqual(["2d"]);
   });
 
   it("bonds = the bond map's count; within the budget", () => {
@@ -127,7 +162,7 @@ describe("st3d report tiny", () => {
     const blocks = j.blocks.map((b) => b.inst);
     const dies = VIEWS.reduce((a, v) => a + j.views[v]!.dies.length, 0);
     const paths = j.views["2d"]!.memLatency.paths.length;
-    const sel = ["svg.floorplan", "#latency-chart rect.bar", "#area-chart rect.bar", ...blocks.map((b) => `#area-chart rect.bar[data-series="${b}"]:not([data-value="0"])`)];
+    const sel = ["svg.floorplan", "#latency-chart rect.bar", "#area-chart rect.bar", "table.weight-store tr", "#offchip-traffic", ...blocks.map((b) => `#area-chart rect.bar[data-series="${b}"]:not([data-value="0"])`)];
     const shot = process.env.ST3D_REPORT_SCREENSHOT;
     const c = await checkPage(html, sel, shot ? { screenshot: shot } : {});
     expect(c.errors).toEqual([]);
@@ -137,6 +172,8 @@ describe("st3d report tiny", () => {
     expect(c.counts["#latency-chart rect.bar"]).toBe(paths * VIEWS.length);
     // one bar per block and view: a block sits on exactly one die of every view
     for (const b of blocks) expect(c.counts[`#area-chart rect.bar[data-series="${b}"]:not([data-value="0"])`], b).toBe(VIEWS.length);
+    expect(c.counts["table.weight-store tr"]).toBe(VIEWS.length + 1);
+    expect(c.counts["#offchip-traffic"]).toBe(0);
     expect(c.title).toMatch(/st3d report: st3d_tiny/);
   }, 120_000);
 });

@@ -42,18 +42,22 @@ export function summaryText(res: ReportResult): string {
   const j = res.json;
   const vs = (["2d", "memory-on-logic", "logic-on-logic", "auto"] as ViewId[]).filter((v) => j.views[v]);
   const col = (s: string) => s.padStart(17);
-  const rows: [string, (v: ViewId) => string, (v: ViewId) => number | null][] = [
+  // a row without a change vs 2d returns undefined (null: the change is not defined, printed as –)
+  const rows: [string, (v: ViewId) => string, (v: ViewId) => number | null | undefined][] = [
     ["footprint mm²", (v) => (j.views[v]!.footprintUm2 / 1e6).toFixed(4), (v) => (v === "2d" ? null : j.comparison[v as Exclude<ViewId, "2d">]!.footprint)],
     ["f_eff MHz", (v) => j.views[v]!.feffMHz.toFixed(2), (v) => (v === "2d" ? null : j.comparison[v as Exclude<ViewId, "2d">]!.feff)],
     ["fmax MHz", (v) => j.views[v]!.fmaxMHz.toFixed(2), (v) => (v === "2d" ? null : j.comparison[v as Exclude<ViewId, "2d">]!.fmax)],
     ["mem latency ps", (v) => (j.views[v]!.memLatencyPs === null ? "–" : j.views[v]!.memLatencyPs!.toFixed(1)), (v) => (v === "2d" ? null : j.comparison[v as Exclude<ViewId, "2d">]!.memLatency)],
     ["energy/inf nJ", (v) => j.views[v]!.energyPerInferenceNj.toFixed(3), (v) => (v === "2d" ? null : j.comparison[v as Exclude<ViewId, "2d">]!.energy)],
     ["power mW", (v) => j.views[v]!.powerMw.toFixed(3), (v) => (v === "2d" ? null : j.comparison[v as Exclude<ViewId, "2d">]!.power)],
+    ["weights mm²", (v) => `${(j.views[v]!.weightStore.areaUm2 / 1e6).toFixed(4)} (${(100 * j.views[v]!.weightStore.footprintShare).toFixed(1)}%)`, () => undefined],
     ["wirelength m", (v) => (j.views[v]!.wirelengthUm / 1e6).toFixed(3), (v) => (v === "2d" ? null : j.comparison[v as Exclude<ViewId, "2d">]!.wirelength)],
   ];
   const out = [`${j.design} on ${j.library.name}, clock target ${j.clock.targetMHz} MHz; activity: ${j.model.source} (${j.model.cycles} cycles)`, "".padEnd(16) + vs.map(col).join("")];
-  for (const [label, val, ratio] of rows) out.push(label.padEnd(16) + vs.map((v) => col(`${val(v)}${v === "2d" ? "" : ` ${pct(ratio(v))}`}`)).join(""));
+  for (const [label, val, ratio] of rows) out.push(label.padEnd(16) + vs.map((v) => col(`${val(v)}${v === "2d" || ratio(v) === undefined ? "" : ` ${pct(ratio(v))}`}`)).join(""));
   out.push("bonds / budget".padEnd(16) + vs.map((v) => col(v === "2d" ? "–" : `${j.views[v]!.bonds}/${j.views[v]!.bondBudget}`)).join(""));
-  out.push("(3D views: value and change vs 2d)");
+  const o = j.model.offchip;
+  out.push(o ? `weights streamed: ${o.bytesRead} bytes read off chip per inference (${o.modelWeightBytes} bytes of pool weights), DRAM ${(j.views["2d"]!.energy.breakdownPj.dram / 1000).toFixed(3)} nJ` : "weights resident on chip: no off-chip traffic");
+  out.push("(3D views: value and change vs 2d; weights mm²: the on-chip weight storage, in brackets its share of the footprint)");
   return out.join("\n") + "\n";
 }

@@ -158,6 +158,17 @@ function memCtx(h: HostMemory) {
   };
 }
 
+/**
+ * The phase counter a read of r_idx (PHASE_BASE <= r_idx < PHASE_BASE + counters) selects, on
+ * bits = counterIdxBits: (r_idx - PHASE_BASE) mod 2^bits = (r_idx mod 2^bits - PHASE_BASE mod 2^bits) mod 2^bits,
+ * which is r_idx's low bits alone while 2^bits divides PHASE_BASE (at most 256 counters).
+ */
+export function phaseIdxExpr(bits: number): string {
+  const low = `r_idx[${bits - 1}:0]`;
+  const base = REG.PHASE_BASE % 2 ** bits;
+  return base === 0 ? low : `${low} - ${ulit(bits, base)}`;
+}
+
 export function ctrlContext(p: CtrlParams) {
   // host write data bits that no memory field uses (every memory narrower than 32 bits); bit 0
   // always has a use (CTRL start)
@@ -175,7 +186,12 @@ export function ctrlContext(p: CtrlParams) {
       const { prefix, module, region, widthMsb, addrMsb, fieldBits, fieldMsb, hasFields, idxHi, fieldList } = memCtx(h);
       return { prefix, module, region, widthMsb, addrMsb, fieldBits, fieldMsb, hasFields, idxHi, fieldList };
     }),
+    counters: p.L * p.phases,
     countersLast: p.L * p.phases - 1,
+    pcntMsb: 32 * p.L * p.phases - 1,
+    // r_idx - PHASE_BASE on counterIdxBits bits: the low bits of r_idx, less PHASE_BASE's low bits
+    // when they are not zero (more than 256 counters)
+    phaseIdx: phaseIdxExpr(p.counterIdxBits),
     counterIdxBits: p.counterIdxBits,
     counterIdxMsb: p.counterIdxBits - 1,
     phaseMsb: p.phaseBits - 1,
@@ -209,7 +225,7 @@ export function renderCtrl(r: Resolved, p: CtrlParams): GeneratedFile[] {
 export const ctrlBlock: Block<CtrlParams, CtrlOptions> = {
   name: "ctrl",
   golden: null,
-  testedBy: ["test/e2e.test.ts", "generator/package/package.test.ts"],
+  testedBy: ["test/e2e.test.ts", "test/ctrlCounters.test.ts", "generator/package/package.test.ts"],
   params: (r, o) => ctrlParams(r, o.umem, o.hostMems, o.phaseNames),
   render: renderCtrl,
   memories: (p) => [{ mem: p.umem.mem, prefix: "u", access: "rw", hostWritable: false, role: "residual stream U (shared with the dataflow unit through ctrl's multiplexer)" }],

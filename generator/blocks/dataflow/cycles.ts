@@ -67,7 +67,7 @@ const zeroClasses = (): Record<PerfClass, number> => Object.fromEntries(PERF_CLA
  *   done is high 2 cycles after the last drain cycle (FINISH, then done).
  * @param first the first cycle the feeder may issue (its source becomes valid)
  */
-export function engineRun(s: number, first: number, rows: EngineRow[], tiles: number, group: number): EngineRun {
+export function engineRun(s: number, first: number, rows: EngineRow[], tiles: number, group: number, weights?: EngineWeights): EngineRun {
   if (!rows.length) throw new Error("engineRun: a layer has at least one row");
   const cls = zeroClasses();
   const iss: number[] = [];
@@ -91,13 +91,32 @@ export function engineRun(s: number, first: number, rows: EngineRow[], tiles: nu
     cls.work += tiles * K;
     cls.fill += 2 * tiles;
     cls.drain += tiles * n;
-    const lastTile = close + 1 + (tiles - 1) * (2 + K + n);
-    for (let i = 0; i < n; i++) lastBeat.push(lastTile + 2 + K + i + 1);
-    end = lastTile + 2 + K + n; // first cycle after the last drain cycle
+    if (!weights || K === 0) {
+      const lastTile = close + 1 + (tiles - 1) * (2 + K + n);
+      for (let i = 0; i < n; i++) lastBeat.push(lastTile + 2 + K + i + 1);
+      end = lastTile + 2 + K + n; // first cycle after the last drain cycle
+    } else {
+      // weights streamed (estimate): tile j's accumulation ends no earlier than the cycle after
+      // the last word of tile j (word j*fanin + fanin - 1) has arrived
+      let t0 = close + 1;
+      for (let j = 0; j < tiles; j++) {
+        const accEnd = Math.max(t0 + 2 + K, weights.arrival(j * weights.fanin + weights.fanin - 1) + 1);
+        cls.waitW += accEnd - (t0 + 2 + K);
+        if (j === tiles - 1) for (let i = 0; i < n; i++) lastBeat.push(accEnd + i + 1);
+        t0 = accEnd + n;
+      }
+      end = t0;
+    }
     c0 = end;
   }
   cls.idle += LINEAR_FIXED_OVERHEAD;
   return { done: end + 1, lastBeat, classes: cls };
+}
+
+/** The weights of a layer streamed from off-chip (estimate only): its fan-in and the cycle each word has arrived. */
+export interface EngineWeights {
+  fanin: number;
+  arrival: (word: number) => number;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -167,9 +186,54 @@ export interface DataflowCycles {
   router: Record<PerfClass, number>;
   /** the attention unit: busy cycles, and cycles the o layer waited for it (pool starving in o) */
   attention: { busy: number; exposed: number };
+  /** weights streamed (an estimate, dataflowCyclesStreamed): every pool layer's fetch and use */
+  stream?: StreamLayerTiming[];
 }
 
+/** The off-chip memory of a streamed estimate: st3d run's --mem-latency / --mem-bandwidth, and the beat. */
+export interface StreamMemory {
+  latency: number;
+  bytesPerCycle: number;
+  beatBits: number;
+  beatsPerWord: number;
+}
+
+/** One pool layer with the weights streamed: descriptor taken, first and last beat, the layer's use, its waitW cycles. */
+export interface StreamLayerTiming {
+  block: number;
+  layer: "q" | "k" | "v" | "o" | "fc1" | "fc2";
+  expert: number | null;
+  words: number;
+  take: number;
+  dataStart: number;
+  dataEnd: number;
+  useStart: number;
+  useEnd: number;
+  waitW: number;
+}
+
+/** The exact cycle model with the weights on chip (asserted against the RTL). */
 export function dataflowCycles(p: DataflowParams, work: BlockWork[]): DataflowCycles {
+  return schedule(p, work, undefined);
+}
+
+/**
+ * An ESTIMATE of the cycles with the weights streamed (hardware.weightsOnChip false; not
+ * asserted cycle for cycle: the RTL's WWAIT and cycles are measured by st3d run).  The on-chip
+ * schedule, with every pool layer fetched through the double-buffered weight buffer as
+ * docs/ARCHITECTURE.md "weightStream" describes: descriptors in the pool's order of use, q/k/v/o
+ * of block 0 offered at start, the experts of block b (and what follows them) once its routing
+ * is final; a descriptor taken once the half of the layer before the previous one is released
+ * (its use done and its fill complete); its first beat L + 1 cycles later or right after the
+ * previous layer's last beat, then min(1, bandwidth / beat bytes) beats per cycle (the memory
+ * model's bursts queue, so one latency per layer); a tile's accumulation ends no earlier than
+ * the cycle after its last word arrived; the inference ends no earlier than the last beat.
+ */
+export function dataflowCyclesStreamed(p: DataflowParams, work: BlockWork[], mem: StreamMemory): DataflowCycles {
+  return schedule(p, work, mem);
+}
+
+function schedule(p: DataflowParams, work: BlockWork[], mem: StreamMemory | undefined): DataflowCycles {
   const g = p.geo;
   const { T, N } = g;
   const TN = T * N;
@@ -185,6 +249,20 @@ export function dataflowCycles(p: DataflowParams, work: BlockWork[]): DataflowCy
   let attBusy = 0;
   let exposed = 0;
   let c = 0; // next cycle (the first PASS cycle is 0)
+  // weights streamed: the layers fetched so far, and when the sequencer may offer the next one
+  const layers: StreamLayerTiming[] = [];
+  const beatsPerCycle = mem ? Math.min(1, mem.bytesPerCycle / (mem.beatBits / 8)) : 0;
+  let offer = 0;
+  const fetch = (block: number, layer: StreamLayerTiming["layer"], expert: number | null, words: number): StreamLayerTiming => {
+    const i = layers.length;
+    const prev = layers[i - 1];
+    const twoBack = layers[i - 2];
+    const take = Math.max(offer, prev ? prev.take + 1 : 0, twoBack ? Math.max(twoBack.useEnd + 1, twoBack.dataEnd) : 0);
+    const dataStart = Math.max(take + 1 + mem!.latency, prev ? prev.dataEnd + 1 : 0);
+    const x = { block, layer, expert, words, take, dataStart, dataEnd: dataStart + Math.ceil((words * mem!.beatsPerWord - 1) / beatsPerCycle), useStart: 0, useEnd: 0, waitW: 0 };
+    layers.push(x);
+    return x;
+  };
   const ungated = (spikes: number[]) => spikes.map((k) => ({ spikes: k, gate: -Infinity }));
   for (let b = 0; b < g.L; b++) {
     const w = work[b];
@@ -192,9 +270,14 @@ export function dataflowCycles(p: DataflowParams, work: BlockWork[]): DataflowCy
     const ph = Object.fromEntries(DATAFLOW_PHASES.map((x) => [x, 0])) as Record<DataflowPhase, number>;
     ph.lif_a = W + Lat.pass;
     c += ph.lif_a;
-    const job = (name: "q" | "k" | "v" | "o" | "fc1" | "fc2", rows: EngineRow[], tiles: number) => {
+    const job = (name: "q" | "k" | "v" | "o" | "fc1" | "fc2", rows: EngineRow[], tiles: number, expert: number | null = null) => {
       const s = c;
-      const run = engineRun(s, s, rows, tiles, g.G);
+      const fanin = name === "fc2" ? g.F : g.D;
+      const f = mem ? fetch(b, name, expert, tiles * fanin) : null;
+      // word a is granted from the cycle after its last beat
+      const arrival = (a: number) => f!.dataStart + Math.ceil(((a + 1) * mem!.beatsPerWord - 1) / beatsPerCycle) + 1;
+      const run = engineRun(s, s, rows, tiles, g.G, f ? { fanin, arrival } : undefined);
+      if (f) Object.assign(f, { useStart: s, useEnd: run.done, waitW: run.classes.waitW });
       add(pool, run.classes);
       const dur = run.done - s + Lat.job[name];
       ph[name] += dur;
@@ -223,6 +306,7 @@ export function dataflowCycles(p: DataflowParams, work: BlockWork[]): DataflowCy
     const ready = rt.done + (p.routing === "per-token" ? N + Lat.routeToken : Lat.routeStep);
     ph.route = Math.max(o.end + 1, ready) - o.end;
     c += ph.route;
+    offer = c; // the routing is final: the sequencer offers the experts of block b (then block b + 1)
     // experts: one select cycle each, then fc1 and fc2 of the experts with routed rows
     const byExpert = new Map(w.experts.map((x) => [x.expert, x]));
     for (let e = 0; e < g.E; e++) {
@@ -230,17 +314,18 @@ export function dataflowCycles(p: DataflowParams, work: BlockWork[]): DataflowCy
       c += 1;
       const x = byExpert.get(e);
       if (!x) continue;
-      job("fc1", ungated(x.s1), g.tilesF);
-      job("fc2", ungated(x.h), g.tilesD);
+      job("fc1", ungated(x.s1), g.tilesF, e);
+      job("fc2", ungated(x.h), g.tilesD, e);
     }
     perBlock.push(ph);
   }
   perBlock[g.L - 1].final = W + Lat.finalPass;
   c += W + Lat.finalPass;
-  const total = c;
+  // an inference ends only when the stream is idle
+  const total = layers.length ? Math.max(c, layers[layers.length - 1].dataEnd + 1) : c;
   // outside its layers an engine is idle
   const sumCls = (x: Record<PerfClass, number>) => PERF_CLASSES.reduce((a, k) => a + x[k], 0);
   pool.idle += total - sumCls(pool);
   router.idle += total - sumCls(router);
-  return { perBlock, total, pool, router, attention: { busy: attBusy, exposed } };
+  return { perBlock, total, pool, router, attention: { busy: attBusy, exposed }, ...(mem ? { stream: layers } : {}) };
 }
