@@ -16,9 +16,7 @@
  * Exit 1 on any mismatch with the golden model, traffic that differs from the golden routing's,
  * or counters that contradict the cycle model (a lower bound off chip; the pool's work class exact).
  */
-import { execFileSync } from "node:child_process";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import YAML from "yaml";
 import { loadConfig, parseConfig } from "../generator/config/load.ts";
@@ -32,6 +30,7 @@ import { dataflowParams } from "../generator/blocks/dataflow/dataflow.ts";
 import { hostProgram } from "../generator/run/host.ts";
 import { buildAccelerator } from "../generator/top/accelerator.ts";
 import { REPO_ROOT } from "../generator/core/paths.ts";
+import { endLoad, machineInfo } from "./benchMachine.ts";
 
 const args = process.argv.slice(2);
 const opt = (k: string, d: string) => {
@@ -74,23 +73,7 @@ const failures: string[] = [];
 const log = (m: string) => console.error(`[bench-imagenet] ${m}`);
 const secs = (t0: number) => (performance.now() - t0) / 1000;
 
-function toolVersion(cmd: string, a: string[]): string {
-  try {
-    return execFileSync(cmd, a, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).split("\n")[0].trim();
-  } catch {
-    return "unknown";
-  }
-}
-const machine = {
-  cpu: os.cpus()[0]?.model ?? "unknown",
-  cores: os.cpus().length,
-  memGiB: Math.round(os.totalmem() / 2 ** 30),
-  os: `${os.type()} ${os.release()}`,
-  node: process.version,
-  simulator: sim === "verilator" ? toolVersion("verilator", ["--version"]) : toolVersion("iverilog", ["-V"]),
-  loadAverageStart: os.loadavg().map((x) => Number(x.toFixed(2))),
-  loadAverageEnd: [] as number[],
-};
+const machine = machineInfo();
 
 // ------------------------------------------------------------------------------ the config
 const base = loadConfig(CONFIG);
@@ -252,7 +235,7 @@ if (estimate) {
 }
 
 // ------------------------------------------------------------------------------ report
-machine.loadAverageEnd = os.loadavg().map((x) => Number(x.toFixed(2)));
+endLoad(machine);
 const json = {
   command: `npx tsx scripts/bench-imagenet.ts ${args.join(" ")}`.trim(),
   date: new Date().toISOString(),
@@ -269,7 +252,7 @@ fs.writeFileSync(path.join(OUT, "bench-imagenet.json"), JSON.stringify(json, nul
 const n = (x: number | null | undefined, d = 0) => (x === null || x === undefined ? "-" : x.toLocaleString("en-US", { maximumFractionDigits: d, minimumFractionDigits: d }));
 const md: string[] = [];
 md.push(`# bench-imagenet: ${r.name}`, "");
-md.push(`Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memGiB} GiB, ${machine.os}, Node ${machine.node}, ${machine.simulator}; load average ${machine.loadAverageStart.join(" / ")} at the start, ${machine.loadAverageEnd.join(" / ")} at the end.`, "");
+md.push(`Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memGiB} GiB, ${machine.os}, Node ${machine.node}, ${sim === "verilator" ? machine.verilator : machine.icarus}; load average ${machine.loadAverageStart.join(" / ")} at the start, ${machine.loadAverageEnd.join(" / ")} at the end.`, "");
 md.push(`Config: ${json.config.file}, blocks ${blocks}${scale === 1 ? "" : `, N, D, F / ${scale}`}: T ${r.T}, N ${r.N}, D ${r.D}, H ${r.H}, L ${r.L}, E ${r.E}, k ${r.k}, F ${r.F}; random model seed ${seed}, density ${density}; off-chip memory latency ${memLatency} cycles, ${memBandwidth} bytes/cycle.`, "");
 md.push("| | value |", "|---|---|");
 md.push(`| result | ${failures.length ? `**FAILED**: ${failures.join("; ")}` : "output and U after each half equal the golden model; off-chip beats and bursts equal the golden routing's"} |`);

@@ -11,7 +11,7 @@
  * Options: --presets a,b  --densities x,y  --skew-density d  --icarus-minutes m (0: no cifar Icarus run)
  *          --gen-runs n  --out DIR
  */
-import { execFileSync, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -28,6 +28,7 @@ import { DATAFLOW_PHASES, dataflowParams } from "../generator/blocks/dataflow/da
 import { PERF_CLASSES } from "../generator/blocks/linearEngine/linearEngine.ts";
 import { progress } from "../generator/progress/progress.ts";
 import { REPO_ROOT } from "../generator/core/paths.ts";
+import { endLoad, machineInfo } from "./benchMachine.ts";
 
 const args = process.argv.slice(2);
 const opt = (k: string, d: string) => {
@@ -46,24 +47,7 @@ const failures: string[] = [];
 const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
 
 // ------------------------------------------------------------------------------ machine
-function toolVersion(cmd: string, a: string[]): string {
-  try {
-    return execFileSync(cmd, a, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).split("\n")[0].trim();
-  } catch (e) {
-    return ((e as { stdout?: string }).stdout ?? "").split("\n")[0].trim() || "unknown";
-  }
-}
-const machine = {
-  cpu: os.cpus()[0]?.model ?? "unknown",
-  cores: os.cpus().length,
-  memGiB: Math.round(os.totalmem() / 2 ** 30),
-  os: `${os.type()} ${os.release()}`,
-  node: process.version,
-  verilator: toolVersion("verilator", ["--version"]),
-  icarus: toolVersion("iverilog", ["-V"]),
-  loadAverageStart: os.loadavg().map((x) => Number(x.toFixed(2))),
-  loadAverageEnd: [] as number[],
-};
+const machine = machineInfo();
 console.error(`[bench] ${machine.cpu} x${machine.cores}, load ${machine.loadAverageStart.join(" ")}; results in ${path.relative(process.cwd(), OUT)}`);
 
 // ------------------------------------------------------------------------------ generation time
@@ -263,7 +247,7 @@ if (generation.cifar) targets.push({ target: "st3d generate cifar < 1 s wall", v
 targets.push({ target: "every run bit exact, counters = cycle model", value: failures.length ? failures.join("; ") : "yes", pass: failures.length === 0 });
 
 // ------------------------------------------------------------------------------ report
-machine.loadAverageEnd = os.loadavg().map((x) => Number(x.toFixed(2)));
+endLoad(machine);
 const json = { command: `npm run bench -- ${args.join(" ")}`.trim(), date: new Date().toISOString(), machine, startup, generation, runs, speed, targets };
 fs.writeFileSync(path.join(OUT, "bench.json"), JSON.stringify(json, null, 2) + "\n");
 

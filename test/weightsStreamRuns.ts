@@ -14,7 +14,7 @@ import { randomModel, writeInput, writeModelDir } from "../generator/model/tenso
 import { st3dRun, RunError } from "../generator/run/run.ts";
 import { readNpy } from "../generator/util/npy.ts";
 import type { Sim } from "../generator/sim/harness.ts";
-import { dataflowCycles, dataflowWork } from "../generator/blocks/dataflow/cycles.ts";
+import { dataflowCycles, dataflowCyclesStreamed, dataflowWork } from "../generator/blocks/dataflow/cycles.ts";
 import { dataflowParams } from "../generator/blocks/dataflow/dataflow.ts";
 import { buildAccelerator } from "../generator/top/accelerator.ts";
 import { hostProgram } from "../generator/run/host.ts";
@@ -94,6 +94,13 @@ describe("st3d run with the weights off chip matches the golden model", () => {
           // the pool's weights are not written through the host port
           expect(j.hostWrites).toBeLessThan(hostProgram(buildAccelerator(on), model, input).writes);
           if (bw < 1) expect(oc.waitCycles).toBeGreaterThan(0);
+          // the streamed estimate (dataflowCyclesStreamed, what bench-stream predicts for cifar) against
+          // the RTL: within 10 % of ctrl's CYCLES (= busy cycles + 2) and of the measured waitW
+          const est = dataflowCyclesStreamed(dataflowParams(st), dataflowWork(on, model, g.trace), { latency: lat, bytesPerCycle: bw, beatBits: w.beatBits, beatsPerWord: w.beatsPerWord });
+          const errTotal = (est.total + 2 - j.cycles) / j.cycles;
+          expect(Math.abs(errTotal), `estimate ${est.total + 2} against ${j.cycles} measured cycles at ${bw} B/cycle, L ${lat}`).toBeLessThan(0.1);
+          expect(Math.abs(est.pool.waitW - oc.waitCycles), `estimated waitW ${est.pool.waitW} against ${oc.waitCycles} measured`).toBeLessThanOrEqual(0.1 * j.cycles);
+          console.log(`[estimate] ${name} ${sim} ${bw} B/cycle L ${lat}: ${est.total + 2} estimated, ${j.cycles} measured (${(100 * errTotal).toFixed(1)} %); waitW ${est.pool.waitW} / ${oc.waitCycles}`);
           cyc.push(j.cycles - model0.total);
         }
         // half a byte per cycle and L = 300 costs more than 16 bytes per cycle with L = 100
