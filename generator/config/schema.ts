@@ -95,7 +95,7 @@ export const hardwareSchema = z
       .boolean()
       .optional()
       .describe(
-        "true (the default for now; it will become false): every pool weight lives on chip in one bank per block (wp<b>), written through the host port. false: the pool's weights stream from off-chip memory through an AXI4 read master (chip pins wm_*, docs/HOST.md 'Off-chip weight port') into a double-buffered global weight buffer of hardware.weightBuffer bits (docs/ARCHITECTURE.md 'weightStream').",
+        "true (the default; the presets' measured figures are of this design): every pool weight lives on chip in one bank per block (wp<b>), written through the host port. false: the pool's weights stream from off-chip memory through an AXI4 read master (chip pins wm_*, docs/HOST.md 'Off-chip weight port') into a double-buffered global weight buffer of hardware.weightBuffer bits (docs/ARCHITECTURE.md 'weightStream'); what a model too large for on-chip banks needs (configs/imagenet.yaml).",
       ),
     weightBuffer: int(1, 2 ** 40)
       .optional()
