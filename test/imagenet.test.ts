@@ -50,3 +50,17 @@ describe("configs/imagenet.yaml (issue #17, ImageNet scale)", () => {
     expect(lint.all).toMatch(/lint: 4 top\(s\), \d+ files, 0 warnings/);
   }, 240_000);
 });
+
+describe("configs/default-streamed.yaml (the default preset with its weights streamed)", () => {
+  it("is the default preset's model and hardware but for weightsOnChip, with the default buffer", () => {
+    const on = resolve(loadConfig("default"));
+    const st = resolve(loadConfig(path.resolve("configs/default-streamed.yaml")));
+    expect(st.hw.weights.onChip).toBe(false);
+    expect(on.hw.weights.onChip).toBe(true);
+    expect(st.hw.weights.bufferBits).toBe(st.hw.weights.workingSetBits);
+    const shape = (r: typeof on) => ({ T: r.T, N: r.N, D: r.D, H: r.H, L: r.L, E: r.E, k: r.k, F: r.F, attention: r.attention, routing: r.routing, weightBits: r.weightBits, lif: r.lif });
+    expect(shape(st)).toEqual(shape(on));
+    expect(st.hw.poolLanes).toBeGreaterThan(0);
+    expect({ ...st.hw, weights: undefined }).toEqual({ ...on.hw, weights: undefined });
+  });
+});
