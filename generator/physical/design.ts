@@ -62,14 +62,19 @@ export async function synthAreas(files: readonly GeneratedFile[], nl: Netlist, c
   return { areas: areasFromSynth(nl, mods, cfg.lib), mods };
 }
 
+/** The accelerator of a config, its synthesis sources (logic, the memories' views, the top) and every instance's mapped area. */
+export async function acceleratorAreas(r: Resolved, cfg: SynthConfig) {
+  const acc = buildAccelerator(r);
+  const files = [...acc.logicFiles, ...memoryViews(r, acc.memories).files, acc.topFile];
+  const { areas, mods } = await synthAreas(files, acc.netlist, cfg);
+  return { acc, files, areas, mods };
+}
+
 /** What buildDesign needs from synthesis for this config (nothing for 2d and RTL-only memory-on-logic). */
 export async function physicalInputs(r: Resolved, physical: boolean, opts: PhysicalOptions & { flatVerilog?: boolean } = {}): Promise<Pick<DesignOptions, "areas" | "flat">> {
   if (!needsAreas(r.integration.mode, physical)) return {};
   const cfg = synthConfig(r, { progressLabel: "generate: synth", ...opts });
-  const acc = buildAccelerator(r);
-  const pre = memoryViews(r, acc.memories);
-  const files = [...acc.logicFiles, ...pre.files, acc.topFile];
-  const { areas, mods } = await synthAreas(files, acc.netlist, cfg);
+  const { acc, areas, mods } = await acceleratorAreas(r, cfg);
   let flat: FlatNetlist | undefined;
   if (physical) {
     // flattening the top over the mapped modules (cached) and listing its cells take seconds: keep the heartbeat

@@ -22,9 +22,7 @@ import path from "node:path";
 import type { Resolved } from "../config/resolve.ts";
 import type { Model } from "../model/golden.ts";
 import { st3dRun } from "../run/run.ts";
-import { buildAccelerator } from "../top/accelerator.ts";
-import { memoryViews } from "../blocks/memory/macros.ts";
-import { synthAreas, synthConfig } from "../physical/design.ts";
+import { acceleratorAreas, synthConfig } from "../physical/design.ts";
 import { buildThreeD, ASSUMPTIONS } from "../partition/views.ts";
 import { partitionStats, bondBudget } from "../partition/partition.ts";
 import { METRIC_NAMES, type Metrics, type StageName } from "./metrics.ts";
@@ -89,15 +87,12 @@ export const physicalStage: Stage = {
   name: "physical",
   async run(ctx) {
     const { r } = ctx;
-    const acc = buildAccelerator(r);
-    const pre = memoryViews(r, acc.memories);
-    const files = [...acc.logicFiles, ...pre.files, acc.topFile];
     // every instance's module mapped onto the cell library (generator/physical: Yosys + ABC,
     // cached per module in st3d's cache, shared by the points and modes that use it);
     // ST3D_JOBS Yosys processes at once (the pool and the Slurm script set it per worker)
     ctx.log("mapping every module onto the cell library with Yosys for its area (cached) ...");
     const cfg = synthConfig(r, { progressLabel: `point ${ctx.point.index}: synth` });
-    const { areas } = await synthAreas(files, acc.netlist, cfg);
+    const { acc, files, areas } = await acceleratorAreas(r, cfg);
     let out: Record<string, unknown>;
     let metrics: Partial<Metrics>;
     if (r.integration.mode === "2d") {

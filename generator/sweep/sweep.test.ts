@@ -16,9 +16,7 @@ import { reportMetrics, setReportProvider } from "./stages.ts";
 import { METRIC_NAMES } from "./metrics.ts";
 import { sbatchScript } from "./slurm.ts";
 import { workerJobs } from "./pool.ts";
-import { designFor, synthAreas, synthConfig } from "../physical/design.ts";
-import { buildAccelerator } from "../top/accelerator.ts";
-import { memoryViews } from "../blocks/memory/macros.ts";
+import { acceleratorAreas, designFor, synthConfig } from "../physical/design.ts";
 import { report } from "../report/flow.ts";
 import { checkPage, chromiumAvailable } from "../html/browser.ts";
 
@@ -372,11 +370,7 @@ describe("physical stage", () => {
     // ctrl, whose ID register holds the config's hash (the mode is part of it), so the silicon
     // differs by exactly ctrl's difference
     const inst = [];
-    for (const p of pts) {
-      const acc = buildAccelerator(p.resolved!);
-      const files = [...acc.logicFiles, ...memoryViews(p.resolved!, acc.memories).files, acc.topFile];
-      inst.push((await synthAreas(files, acc.netlist, synthConfig(p.resolved!, { progressLabel: false }))).areas.um2);
-    }
+    for (const p of pts) inst.push((await acceleratorAreas(p.resolved!, synthConfig(p.resolved!, { progressLabel: false }))).areas.um2);
     expect([...inst[0].keys()]).toEqual([...inst[1].keys()]);
     for (const [k, a] of inst[0]) if (k !== "u_ctrl") expect(inst[1].get(k), k).toBe(a);
     const dCtrl = inst[0].get("u_ctrl")! - inst[1].get("u_ctrl")!;

@@ -218,8 +218,8 @@ export function dataflowCycles(p: DataflowParams, work: BlockWork[]): DataflowCy
 }
 
 /**
- * An ESTIMATE of the cycles with the weights streamed (hardware.weightsOnChip false; not
- * asserted cycle for cycle: the RTL's WWAIT and cycles are measured by st3d run).  The on-chip
+ * An ESTIMATE of the cycles with the weights streamed (hardware.weightsOnChip false; not exact
+ * cycle for cycle: test/weightsStreamRuns.ts holds it within 10 % of the RTL's cycles and WWAIT).  The on-chip
  * schedule, with every pool layer fetched through the double-buffered weight buffer as
  * docs/ARCHITECTURE.md "weightStream" describes: descriptors in the pool's order of use, q/k/v/o
  * of block 0 offered at start, the experts of block b (and what follows them) once its routing

@@ -413,7 +413,7 @@ describe("dataflow RTL", () => {
 // it never beats the exact on-chip model, a slower or later memory never makes it faster, the
 // layers are fetched in the pool's order of use through two halves (a descriptor waits for the
 // layer before the previous one), every used layer once, and the waits it adds are its waitW.
-// The estimate against the RTL's measured cycles: scripts/bench-stream.ts (docs/BENCH.md).
+// The estimate against the RTL's measured cycles: test/weightsStreamRuns.ts and scripts/bench-stream.ts.
 describe("dataflowCyclesStreamed (estimate)", () => {
   const u = loadConfig("tiny");
   const st = resolve(parseConfig({ ...u, hardware: { ...u.hardware, weightsOnChip: false } }, "tiny streamed"));
